@@ -31,7 +31,7 @@ class Settings:
     min_label_count: int = 20
     no_followup_days: int = 30
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """A copy with some thresholds changed (what-if)."""
         return replace(self, **changes)
 
@@ -42,7 +42,7 @@ class Settings:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Build from stored/URL values, ignoring unknown keys and coercing types."""
         known = {f.name: f for f in fields(cls)}
         kwargs: dict[str, Any] = {}
