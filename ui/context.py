@@ -1,0 +1,91 @@
+"""Per-session context for pages: the DuckDB cursor, language, settings, filters and user.
+
+The connection is one per process (``st.cache_resource``); each rerun takes its own cursor,
+because a DuckDB connection is not thread-safe and Streamlit runs sessions on threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+from core import db
+from core.filters import Filters
+from core.i18n import t as _t
+from core.settings import Settings
+
+LANG_KEY = "kehu.lang"
+CTX_KEY = "kehu.ctx"
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    """Open the database once per process; load the demo company on first start."""
+    from core import demo
+
+    con = db.connect(path)
+    if db.is_empty(con) and db.table_counts(con)["imports"] == 0:
+        demo.build_demo(con)
+    return con
+
+
+def db_path() -> Path:
+    """The database file this process serves."""
+    return db.default_db_path()
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A fresh cursor on the process-wide connection, for this rerun only."""
+    return _connection(str(db_path())).cursor()
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Everything a page needs from the shell, decided once per rerun by app.py."""
+
+    con: duckdb.DuckDBPyConnection
+    lang: str
+    settings: Settings  # as_of always resolved to a date here
+    filters: Filters
+    user: Any = None  # core.auth.User once signed in; None only in tests of a bare page
+    data_version: int = 0
+
+    def t(self, key: str, **values: object) -> str:
+        """Catalogue text in this session's language."""
+        return _t(key, self.lang, **values)
+
+    @property
+    def as_of(self) -> date:
+        assert self.settings.as_of is not None
+        return self.settings.as_of
+
+
+def lang() -> str:
+    """This session's language ("zh" by default)."""
+    return st.session_state.get(LANG_KEY, "zh")
+
+
+def current() -> Ctx:
+    """The context app.py built for this rerun, or a default one (a page run on its own)."""
+    ctx = st.session_state.get(CTX_KEY)
+    if ctx is not None:
+        return ctx
+    con = cursor()
+    return Ctx(
+        con=con,
+        lang=lang(),
+        settings=Settings(as_of=latest_order_date(con)),
+        filters=Filters(),
+        data_version=db.data_version(con),
+    )
+
+
+def latest_order_date(con: duckdb.DuckDBPyConnection) -> date:
+    """Default reference date: the latest order in the data, or today when there is none."""
+    value = con.execute("SELECT max(order_date) FROM orders").fetchone()[0]
+    return value or date.today()
