@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def _call(module: str, name: str, _version: int, settings: Any, filters: Any,
+def _call(module: str, name: str, version: int, settings: Any, filters: Any,
           args: tuple, kwargs: tuple) -> Any:
     fn = getattr(importlib.import_module(module), name)
     return fn(cursor(), settings, filters, *args, **dict(kwargs))
