@@ -211,10 +211,10 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Highest applied migration, 0 for an empty file."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -254,7 +254,7 @@ def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """A counter that changes whenever customers, orders, surveys or follow-ups change."""
-    return con.execute("SELECT n FROM data_version").fetchone()[0]
+    return con.execute("SELECT n FROM data_version").fetchall()[0][0]
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -263,16 +263,23 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "customers", "orders", "surveys", "followups", "followup_history", "imports",
         "rejects", "audit_log", "settings", "targets", "users",
     ]
-    return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}  # noqa: S608 - fixed names
+    return {n: con.execute(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}  # noqa: S608 - fixed names
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
     """True when no customers, orders or surveys are loaded (first start)."""
     return all(
-        con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == 0 for t in DATA_TABLES  # noqa: S608
+        con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] == 0 for t in DATA_TABLES  # noqa: S608
     )
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First value of the first row. Uses fetchall: DuckDB 2.0 refuses ``sql()``/``register()``
+    on a connection whose last ``execute`` result was not read to the end (fetchone leaves it open)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
 
 
 def next_import_id(con: duckdb.DuckDBPyConnection) -> int:
     """A fresh id for the ``imports`` table (and the rows it loads)."""
-    return con.execute("SELECT nextval('seq_import_id')").fetchone()[0]
+    return con.execute("SELECT nextval('seq_import_id')").fetchall()[0][0]

@@ -87,5 +87,5 @@ def current() -> Ctx:
 
 def latest_order_date(con: duckdb.DuckDBPyConnection) -> date:
     """Default reference date: the latest order in the data, or today when there is none."""
-    value = con.execute("SELECT max(order_date) FROM orders").fetchone()[0]
+    value = db.scalar(con, "SELECT max(order_date) FROM orders")
     return value or date.today()
