@@ -22,16 +22,16 @@ from core.settings import Settings
 # Orders are reduced to one row per (customer, order) and then per customer; order-day gaps
 # come from the distinct days with a counted order. Everything is keyed on customer_id and
 # left-joined onto the (filtered) customers table, so customers without orders stay as rows.
-FACTS_SQL = f"""
+FACTS_SQL = """
 WITH c AS (
     SELECT c.customer_id, c.name, c.region, c.channel, c.owner
     FROM customers c
-    WHERE {{where}}
+    WHERE {where}
 ),
 ord AS (
     SELECT customer_id, order_id, min(order_date) AS order_date, sum(net) AS net
     FROM (
-        SELECT customer_id, order_id, order_date, {NET_AMOUNT_SQL} AS net
+        SELECT customer_id, order_id, order_date, {net} AS net
         FROM orders
         WHERE order_date <= $as_of::DATE
           AND customer_id IN (SELECT customer_id FROM c)
@@ -67,10 +67,10 @@ gaps AS (
 sv AS (
     SELECT
         customer_id,
-        arg_max(score, {{'d': survey_date, 'id': survey_id}})
+        arg_max(score, {'d': survey_date, 'id': survey_id})
             FILTER (WHERE lower(scale) = 'nps' AND score IS NOT NULL) AS last_score_nps,
         avg(score) FILTER (WHERE lower(scale) = 'nps') AS mean_score_nps,
-        arg_max(score, {{'d': survey_date, 'id': survey_id}})
+        arg_max(score, {'d': survey_date, 'id': survey_id})
             FILTER (WHERE lower(scale) = 'csat' AND score IS NOT NULL) AS last_csat,
         count(*) FILTER (WHERE lower(kind) = 'complaint') AS complaint_count
     FROM surveys
@@ -107,7 +107,7 @@ LEFT JOIN gaps g USING (customer_id)
 LEFT JOIN sv USING (customer_id)
 LEFT JOIN fu USING (customer_id)
 ORDER BY c.customer_id
-"""
+""".replace("{net}", NET_AMOUNT_SQL)
 
 
 def customer_facts(
