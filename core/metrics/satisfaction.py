@@ -78,6 +78,29 @@ _AGG_SQL = """
     count(*) AS responses
 """
 
+# Bodies with {slots} filled from whitelists (str.format), then run after the CTEs by _query.
+_OVERALL_SQL = "SELECT {agg} FROM sv"
+_TREND_SQL = """
+    SELECT CAST(date_trunc('{unit}', survey_date) AS DATE) AS period, {agg}
+    FROM sv GROUP BY period HAVING {n_filter} > 0 ORDER BY period
+"""
+_GROUP_SQL = 'SELECT {column} AS "group", {agg} FROM sv GROUP BY 1 ORDER BY responses DESC, 1'
+_DETRACTORS_SQL = """
+    , last_nps AS (
+        SELECT customer_id, name, owner, region, score AS last_score,
+               survey_date AS last_survey_date, comment
+        FROM sv WHERE nps_code IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY customer_id ORDER BY survey_date DESC, survey_id DESC) = 1
+    )
+    SELECT l.customer_id, l.name, l.owner, l.region, l.last_score, l.last_survey_date,
+           l.comment, b.monetary, b.abc_tier, b.lifecycle_stage, b.complaint_count
+    FROM last_nps l LEFT JOIN {name} b ON b.customer_id = l.customer_id
+    WHERE l.last_score <= 6
+    ORDER BY b.monetary DESC NULLS LAST, l.last_survey_date DESC, l.customer_id
+    LIMIT ?
+"""
+
 _EARLIEST = date(1, 1, 1)
 _COUNTS = {"promoters", "passives", "detractors", "complaints", "responses"}
 
@@ -95,7 +118,7 @@ def _query(
     where, where_params = customer_where(f, "c")
     as_of = resolve_as_of(con, s)
     stop = min(end, as_of) if end is not None else as_of
-    sql = _SURVEYS_SQL.format(where=where, extra=extra, extra_join=extra_join) + body  # noqa: S608
+    sql = _SURVEYS_SQL.format(where=where, extra=extra, extra_join=extra_join) + body
     return con.execute(sql, [*where_params, stop, start or _EARLIEST, *(params or [])]).df()
 
 
@@ -125,8 +148,7 @@ def overall(
     ces_n, ces_mean, complaints, responses, small_sample (NPS n below ``s.small_sample_n``).
     Rates are percentages; a metric without answers is None.
     """
-    prefix, params = _surveys_sql(s, f, con, start, end)
-    row = _frame(con, prefix + f"SELECT {_AGG_SQL} FROM sv", params).iloc[0]
+    row = _query(con, s, f, _OVERALL_SQL.format(agg=_AGG_SQL), start=start, end=end).iloc[0]
     out = {k: (None if pd.isna(v) else (int(v) if k.endswith("_n") or k in _COUNTS else float(v)))
            for k, v in row.items()}
     out["small_sample"] = out["nps_n"] < s.small_sample_n
@@ -138,12 +160,8 @@ def _trend(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, grain
     unit = GRAINS.get(grain)
     if unit is None:
         raise ValueError(f"grain must be one of {sorted(GRAINS)}")
-    prefix, params = _surveys_sql(s, f, con, start)
-    sql = prefix + f"""
-        SELECT CAST(date_trunc('{unit}', survey_date) AS DATE) AS period, {_AGG_SQL}
-        FROM sv GROUP BY period HAVING {n_filter} > 0 ORDER BY period
-    """
-    return _frame(con, sql, params)
+    body = _TREND_SQL.format(unit=unit, n_filter=n_filter, agg=_AGG_SQL)
+    return _query(con, s, f, body, start=start)
 
 
 def nps_trend(
@@ -182,20 +200,18 @@ def by_group(
     column = GROUP_COLUMNS.get(by)
     if column is None:
         raise ValueError(f"by must be one of {sorted(GROUP_COLUMNS)}")
-    agg = f"SELECT {column} AS \"group\", {_AGG_SQL} FROM sv GROUP BY 1 ORDER BY responses DESC, 1"
+    body = _GROUP_SQL.format(column=column, agg=_AGG_SQL)
     if by == "segment":
         from core.metrics.base import customer_base
 
         base = customer_base(con, s, f)[["customer_id", "rfm_segment"]]
         with _registered(con, base) as name:
-            prefix, params = _surveys_sql(
-                s, f, con, extra=", seg.rfm_segment AS segment",
+            df = _query(
+                con, s, f, body, extra=", seg.rfm_segment AS segment",
                 extra_join=f" LEFT JOIN {name} seg ON seg.customer_id = s.customer_id",
             )
-            df = _frame(con, prefix + agg, params)
     else:
-        prefix, params = _surveys_sql(s, f, con)
-        df = _frame(con, prefix + agg, params)
+        df = _query(con, s, f, body)
     df = df[["group", "nps_n", "nps", "nps_margin", "csat_n", "csat", "csat_mean", "ces_n",
              "ces_mean", "complaints", "responses"]]
     df = _flag_small(df, s, "nps_n", "nps_small")
@@ -210,8 +226,8 @@ def score_distribution(
     bounds = SCALE_RANGES.get(scale)
     if bounds is None:
         raise ValueError(f"scale must be one of {sorted(SCALE_RANGES)}")
-    prefix, params = _surveys_sql(s, f, con)
-    sql = prefix + """
+    lo, hi = bounds
+    body = """
         , counts AS (
             SELECT score, count(*) AS n FROM sv
             WHERE scale = ? AND score BETWEEN ? AND ? GROUP BY score
@@ -221,8 +237,7 @@ def score_distribution(
         FROM range(?, ? + 1) r(score) LEFT JOIN counts ON counts.score = r.score
         ORDER BY r.score
     """
-    lo, hi = bounds
-    return _frame(con, sql, [*params, scale, lo, hi, lo, hi])
+    return _query(con, s, f, body, [scale, lo, hi, lo, hi])
 
 
 def detractors(
@@ -239,23 +254,8 @@ def detractors(
         ["customer_id", "monetary", "abc_tier", "lifecycle_stage", "complaint_count"]
     ]
     with _registered(con, base) as name:
-        prefix, params = _surveys_sql(s, f, con)
-        sql = prefix + f"""
-            , last_nps AS (
-                SELECT customer_id, name, owner, region, score AS last_score,
-                       survey_date AS last_survey_date, comment
-                FROM sv WHERE nps_code IS NOT NULL
-                QUALIFY row_number() OVER (
-                    PARTITION BY customer_id ORDER BY survey_date DESC, survey_id DESC) = 1
-            )
-            SELECT l.customer_id, l.name, l.owner, l.region, l.last_score, l.last_survey_date,
-                   l.comment, b.monetary, b.abc_tier, b.lifecycle_stage, b.complaint_count
-            FROM last_nps l LEFT JOIN {name} b ON b.customer_id = l.customer_id
-            WHERE l.last_score <= 6
-            ORDER BY b.monetary DESC NULLS LAST, l.last_survey_date DESC, l.customer_id
-            LIMIT ?
-        """
-        return _frame(con, sql, [*params, int(limit)])
+        body = _DETRACTORS_SQL.format(name=name)
+        return _query(con, s, f, body, [int(limit)])
 
 
 def complaints_by_month(
@@ -264,8 +264,7 @@ def complaints_by_month(
     """Complaints per month: month, complaints, customers (distinct complainers), responses (all
     survey/feedback rows that month) and share = complaints ÷ responses (%). Months without any
     row are left out."""
-    prefix, params = _surveys_sql(s, f, con)
-    sql = prefix + """
+    body = """
         SELECT CAST(date_trunc('month', survey_date) AS DATE) AS month,
                count(*) FILTER (WHERE is_complaint) AS complaints,
                count(DISTINCT customer_id) FILTER (WHERE is_complaint) AS customers,
@@ -273,7 +272,7 @@ def complaints_by_month(
                100.0 * count(*) FILTER (WHERE is_complaint) / count(*) AS share
         FROM sv GROUP BY month ORDER BY month
     """
-    return _frame(con, sql, params)
+    return _query(con, s, f, body)
 
 
 def keywords(
@@ -284,15 +283,14 @@ def keywords(
     Columns: keyword, lang ('zh'/'en'), comments (how many comments contain it), share (%),
     negative_share (% of those from a complaint, an NPS detractor or a CSAT of 1–2).
     """
-    prefix, params = _surveys_sql(s, f, con)
-    sql = prefix + """
+    body = """
         SELECT comment,
                coalesce(is_complaint OR nps_code = -1 OR csat_score <= 2, false) AS negative
         FROM sv WHERE comment IS NOT NULL AND trim(comment) <> ''
         ORDER BY survey_date DESC, survey_id DESC
         LIMIT ?
     """
-    comments = _frame(con, sql, [*params, KEYWORD_COMMENT_CAP])
+    comments = _query(con, s, f, body, [KEYWORD_COMMENT_CAP])
     return kw.count_keywords(comments, top)
 
 
@@ -302,8 +300,7 @@ def comments_for_keyword(
 ) -> pd.DataFrame:
     """The most recent comments containing ``keyword`` (case-insensitive): survey_date,
     customer_id, name, kind, scale, score, comment."""
-    prefix, params = _surveys_sql(s, f, con)
-    sql = prefix + """
+    body = """
         SELECT survey_date, customer_id, name,
                CASE WHEN is_complaint THEN 'complaint' ELSE 'survey' END AS kind,
                scale, score, comment
@@ -311,4 +308,4 @@ def comments_for_keyword(
         ORDER BY survey_date DESC, survey_id DESC
         LIMIT ?
     """
-    return _frame(con, sql, [*params, keyword, int(limit)])
+    return _query(con, s, f, body, [keyword, int(limit)])
