@@ -1,0 +1,57 @@
+"""Kehu 客户 — entry point: page config, sign-in gate, navigation and the shared sidebar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core import db
+from core.settings import Settings
+from ui import context, sidebar
+
+ROOT = Path(__file__).parent
+
+st.set_page_config(page_title="Kehu 客户", page_icon="👥", layout="wide")
+
+lang = sidebar.language_switch()
+con = context.cursor()
+user = None  # sign-in gate (issue 7)
+scope = None
+
+choice = sidebar.render(con, lang, scope)
+st.session_state[context.CTX_KEY] = context.Ctx(
+    con=con,
+    lang=lang,
+    settings=Settings(as_of=choice.as_of),
+    filters=choice.filters,
+    user=user,
+    data_version=db.data_version(con),
+)
+
+
+def _page(file: str, key: str, icon: str, default: bool = False) -> st.Page:
+    return st.Page(ROOT / "pages" / file, title=context.current().t(key), icon=icon,
+                   url_path=file.removesuffix(".py"), default=default)
+
+
+t = context.current().t
+pages = {
+    t("nav.group.analyse"): [
+        _page("overview.py", "nav.overview", ":material/dashboard:", default=True),
+        _page("customers.py", "nav.customers", ":material/person_search:"),
+        _page("segments.py", "nav.segments", ":material/donut_small:"),
+        _page("lifecycle.py", "nav.lifecycle", ":material/timeline:"),
+        _page("churn.py", "nav.churn", ":material/warning:"),
+        _page("satisfaction.py", "nav.satisfaction", ":material/sentiment_satisfied:"),
+        _page("whatif.py", "nav.whatif", ":material/tune:"),
+    ],
+    t("nav.group.act"): [
+        _page("followup.py", "nav.followup", ":material/event_available:"),
+        _page("data.py", "nav.data", ":material/upload_file:"),
+    ],
+    t("nav.group.manage"): [
+        _page("admin.py", "nav.admin", ":material/admin_panel_settings:"),
+    ],
+}
+st.navigation(pages, position="sidebar", expanded=True).run()

@@ -1,0 +1,31 @@
+"""Shared fixtures: a demo database built once per test session, fixed in time."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core import db, demo
+
+DEMO_END = date(2026, 10, 31)  # fixed, so numbers derived from the demo never drift with the clock
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file with the default demo company (2,000 customers, seed 42), built once."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    con = db.connect(path)
+    demo.build_demo(con, customers=2000, seed=42, end=DEMO_END)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def demo_db_copy(demo_db_file: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo database that a test may change."""
+    target = tmp_path / "kehu.duckdb"
+    shutil.copy(demo_db_file, target)
+    return target
