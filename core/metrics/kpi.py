@@ -1,0 +1,340 @@
+"""KPIs and targets (METRICS.md "KPIs and targets"): period snapshot, monthly trend, targets, progress.
+
+Definitions (orders count as in ``core.metrics.common``; a period is a closed date range):
+
+* **revenue** — net amount of the orders dated in the period (refund orders subtract);
+  **orders** — counted orders dated in the period.
+* **buying customers** — customers with a counted order in the period.
+* **active customers** — at the period end, customers whose last counted order is at most
+  ``churn_days`` old, i.e. not churned (METRICS.md "Churn": "active … last order within
+  churn_days"). A stock, not a flow: it is counted at one date.
+* **new customers** — first counted order *ever* dated in the period.
+* **repeat rate** — % of the period's buying customers with ≥ 2 counted orders ever by the period end.
+* **churn rate** — of the customers active on the day before the period starts, % churned at its
+  end (METRICS.md "Churn rate").
+* **NPS / CSAT** — ``satisfaction.overall`` over the answers dated in the period.
+* **follow-ups** — not deleted, due in the period: done vs all not cancelled (planned + done).
+
+An order's net amount uses every row dated up to ``as_of``: an order refunded later counts as
+refunded in its own period too (the same order-level rule as monetary in the customer table).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+
+from core.db import bump_data_version, transaction
+from core.errors import KehuError
+from core.filters import Filters, customer_where
+from core.metrics import satisfaction
+from core.metrics.common import NET_AMOUNT_SQL, bind, resolve_as_of
+from core.settings import Settings
+
+Period = Literal["month", "quarter", "year"]
+PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+
+# kpi code → (unit, higher_is_better). Units: money, count, pct (0–100), nps (−100…100).
+KPIS: dict[str, tuple[str, bool]] = {
+    "revenue": ("money", True),
+    "orders": ("count", True),
+    "active_customers": ("count", True),
+    "buying_customers": ("count", True),
+    "new_customers": ("count", True),
+    "repeat_rate": ("pct", True),
+    "churn_rate": ("pct", False),
+    "nps": ("nps", True),
+    "csat": ("pct", True),
+    "followups_done": ("count", True),
+    "followups_planned": ("count", True),
+    "followups_done_rate": ("pct", True),
+}
+TARGET_KPIS: tuple[str, ...] = (
+    "revenue", "active_customers", "new_customers", "repeat_rate", "churn_rate", "nps", "csat",
+    "followups_done",
+)
+"""KPIs that can have a monthly target (the ``targets.kpi`` values of the schema)."""
+
+_TARGET_RANGES: dict[str, tuple[float, float]] = {
+    "money": (0.0, math.inf), "count": (0.0, math.inf), "pct": (0.0, 100.0), "nps": (-100.0, 100.0),
+}
+
+_PERIOD_SQL = """
+WITH c AS (SELECT c.customer_id FROM customers c WHERE {where}),
+ord AS (
+    SELECT customer_id, order_id, min(order_date) AS order_date, sum(net) AS net
+    FROM (
+        SELECT customer_id, order_id, order_date, {net} AS net
+        FROM orders
+        WHERE order_date <= $as_of::DATE AND customer_id IN (SELECT customer_id FROM c)
+    )
+    GROUP BY customer_id, order_id
+),
+per AS (
+    SELECT customer_id,
+        min(order_date) FILTER (WHERE net > 0) AS first_order,
+        max(order_date) FILTER (WHERE net > 0 AND order_date < $start::DATE) AS last_before,
+        max(order_date) FILTER (WHERE net > 0 AND order_date <= $end::DATE) AS last_by_end,
+        count(*) FILTER (WHERE net > 0 AND order_date <= $end::DATE) AS orders_by_end,
+        count(*) FILTER (WHERE net > 0 AND order_date BETWEEN $start::DATE AND $end::DATE) AS orders_in,
+        coalesce(sum(net) FILTER (WHERE order_date BETWEEN $start::DATE AND $end::DATE), 0) AS revenue_in
+    FROM ord GROUP BY customer_id
+)
+SELECT
+    coalesce(sum(revenue_in), 0)::DOUBLE AS revenue,
+    coalesce(sum(orders_in), 0)::BIGINT AS orders,
+    count(*) FILTER (WHERE orders_in > 0) AS buying_customers,
+    count(*) FILTER (WHERE last_by_end >= $end::DATE - $churn_days::INTEGER) AS active_customers,
+    count(*) FILTER (WHERE first_order BETWEEN $start::DATE AND $end::DATE) AS new_customers,
+    count(*) FILTER (WHERE orders_in > 0 AND orders_by_end >= 2) AS repeat_customers,
+    count(*) FILTER (WHERE last_before >= $start::DATE - 1 - $churn_days::INTEGER) AS active_at_start,
+    count(*) FILTER (WHERE last_before >= $start::DATE - 1 - $churn_days::INTEGER
+                       AND last_by_end < $end::DATE - $churn_days::INTEGER) AS churned
+FROM per
+""".replace("{net}", NET_AMOUNT_SQL)
+
+_FOLLOWUPS_SQL = """
+SELECT count(*) FILTER (WHERE lower(f.status) = 'done') AS done,
+       count(*) AS planned
+FROM followups f
+WHERE NOT f.deleted AND lower(f.status) <> 'cancelled'
+  AND f.due_date BETWEEN $start::DATE AND $end::DATE
+  AND f.customer_id IN (SELECT c.customer_id FROM customers c WHERE {where})
+"""
+
+# Spells: a customer is active from an order until churn_days after it; orders closer than
+# churn_days chain into one spell. Active customers at a month end = spells covering it.
+_TREND_SQL = """
+WITH c AS (SELECT c.customer_id FROM customers c WHERE {where}),
+ord AS (
+    SELECT customer_id, order_id, min(order_date) AS order_date, sum(net) AS net
+    FROM (
+        SELECT customer_id, order_id, order_date, {net} AS net
+        FROM orders
+        WHERE order_date <= $as_of::DATE AND customer_id IN (SELECT customer_id FROM c)
+    )
+    GROUP BY customer_id, order_id
+),
+months AS (
+    SELECT m::DATE AS month,
+           least((m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE, $as_of::DATE) AS month_end
+    FROM range($first_month::DATE, $as_of::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
+),
+flows AS (
+    SELECT date_trunc('month', order_date)::DATE AS month,
+           sum(net)::DOUBLE AS revenue,
+           count(*) FILTER (WHERE net > 0) AS orders,
+           count(DISTINCT customer_id) FILTER (WHERE net > 0) AS buying_customers
+    FROM ord WHERE order_date >= $first_month::DATE GROUP BY 1
+),
+firsts AS (
+    SELECT date_trunc('month', min(order_date))::DATE AS month, customer_id
+    FROM ord WHERE net > 0 GROUP BY customer_id
+),
+days AS (SELECT DISTINCT customer_id, order_date FROM ord WHERE net > 0),
+marks AS (
+    SELECT customer_id, order_date,
+           CASE WHEN order_date - lag(order_date) OVER w <= $churn_days::INTEGER THEN 0 ELSE 1 END AS starts
+    FROM days WINDOW w AS (PARTITION BY customer_id ORDER BY order_date)
+),
+numbered AS (
+    SELECT customer_id, order_date,
+           sum(starts) OVER (PARTITION BY customer_id ORDER BY order_date) AS spell
+    FROM marks
+),
+spells AS (
+    SELECT min(order_date) AS spell_start, max(order_date) + $churn_days::INTEGER AS spell_end
+    FROM numbered GROUP BY customer_id, spell
+),
+active AS (
+    SELECT m.month, count(*) AS active_customers
+    FROM months m JOIN spells s ON s.spell_start <= m.month_end AND s.spell_end >= m.month_end
+    GROUP BY m.month
+)
+SELECT m.month, m.month_end,
+       coalesce(fl.revenue, 0) AS revenue,
+       coalesce(fl.orders, 0) AS orders,
+       coalesce(fl.buying_customers, 0) AS buying_customers,
+       (SELECT count(*) FROM firsts WHERE firsts.month = m.month) AS new_customers,
+       coalesce(a.active_customers, 0) AS active_customers
+FROM months m
+LEFT JOIN flows fl ON fl.month = m.month
+LEFT JOIN active a ON a.month = m.month
+ORDER BY m.month
+""".replace("{net}", NET_AMOUNT_SQL)
+
+
+def shift_months(d: date, months: int) -> date:
+    """``d`` moved by ``months``, clamped to the month's length; a month end stays a month end."""
+    total = d.year * 12 + d.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    at_end = d.day == calendar.monthrange(d.year, d.month)[1]
+    return date(year, month + 1, last if at_end else min(d.day, last))
+
+
+def period_bounds(as_of: date, period: Period = "month") -> tuple[date, date, date, date]:
+    """(start, end, previous_start, previous_end) of the period ending at as_of and the one before.
+
+    "The month ending at as_of" runs from the day after the same date a month earlier; when as_of
+    is a month's last day that is exactly the calendar month (likewise quarter = 3 months,
+    year = 12). E.g. as_of 2024-03-15 → 02-16…03-15, before it 01-16…02-15; as_of 2024-06-30 →
+    06-01…06-30, before it 05-01…05-31.
+    """
+    months = PERIOD_MONTHS.get(period)
+    if months is None:
+        raise ValueError(f"period must be one of {sorted(PERIOD_MONTHS)}")
+    prev_end = shift_months(as_of, -months)
+    prev_start = shift_months(prev_end, -months) + timedelta(days=1)
+    return prev_end + timedelta(days=1), as_of, prev_start, prev_end
+
+
+def period_values(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date,
+) -> dict[str, float | int | None]:
+    """Every KPI of ``KPIS`` over the closed range [start, end] (end ≤ as_of); rates in %."""
+    as_of = resolve_as_of(con, s)
+    end = min(end, as_of)
+    where = customer_where(f, "c")
+    sql, params = bind(_PERIOD_SQL, where, as_of=as_of, start=start, end=end,
+                       churn_days=s.churn_days)
+    row = con.execute(sql, params).df().iloc[0]
+    sql, params = bind(_FOLLOWUPS_SQL, where, start=start, end=end)
+    done, planned = con.execute(sql, params).fetchall()[0]
+    sat = satisfaction.overall(con, s, f, start=start, end=end)
+    buyers, at_start = int(row["buying_customers"]), int(row["active_at_start"])
+    return {
+        "revenue": float(row["revenue"]),
+        "orders": int(row["orders"]),
+        "active_customers": int(row["active_customers"]),
+        "buying_customers": buyers,
+        "new_customers": int(row["new_customers"]),
+        "repeat_rate": 100.0 * int(row["repeat_customers"]) / buyers if buyers else None,
+        "churn_rate": 100.0 * int(row["churned"]) / at_start if at_start else None,
+        "nps": sat["nps"],
+        "csat": sat["csat"],
+        "followups_done": int(done),
+        "followups_planned": int(planned),
+        "followups_done_rate": 100.0 * done / planned if planned else None,
+    }
+
+
+def snapshot(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, period: Period = "month",
+) -> pd.DataFrame:
+    """Each KPI for the period ending at as_of and the period before (see ``period_bounds``).
+
+    Columns: kpi, unit, higher_is_better, value, previous, change (value − previous; points for
+    rates), change_pct (relative change in %, None when previous is 0 or missing),
+    period_start, period_end, previous_start, previous_end.
+    """
+    start, end, prev_start, prev_end = period_bounds(resolve_as_of(con, s), period)
+    now = period_values(con, s, f, start, end)
+    before = period_values(con, s, f, prev_start, prev_end)
+    rows = []
+    for kpi, (unit, higher) in KPIS.items():
+        value, previous = now[kpi], before[kpi]
+        change = value - previous if value is not None and previous is not None else None
+        change_pct = 100.0 * change / abs(previous) if change is not None and previous else None
+        rows.append((kpi, unit, higher, value, previous, change, change_pct,
+                     start, end, prev_start, prev_end))
+    return pd.DataFrame(rows, columns=[
+        "kpi", "unit", "higher_is_better", "value", "previous", "change", "change_pct",
+        "period_start", "period_end", "previous_start", "previous_end",
+    ])
+
+
+def monthly_trend(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 24,
+) -> pd.DataFrame:
+    """Revenue, orders, buying/new customers per calendar month and active customers at each month
+    end, for the ``months`` months up to as_of (the last month runs only to as_of).
+
+    Columns: month (first day), month_end, revenue, orders, buying_customers, new_customers,
+    active_customers. Months without orders are listed with zeros.
+    """
+    as_of = resolve_as_of(con, s)
+    first_month = shift_months(date(as_of.year, as_of.month, 1), -(max(1, int(months)) - 1))
+    sql, params = bind(_TREND_SQL, customer_where(f, "c"), as_of=as_of, first_month=first_month,
+                       churn_days=s.churn_days)
+    return con.execute(sql, params).df()
+
+
+def _check_target(kpi: str, target: float) -> float:
+    if kpi not in TARGET_KPIS:
+        raise KehuError(f"Unknown KPI {kpi!r}; targets can be set for: {', '.join(TARGET_KPIS)}.")
+    try:
+        value = float(target)
+    except (TypeError, ValueError) as exc:
+        raise KehuError(f"The target for {kpi} must be a number.") from exc
+    lo, hi = _TARGET_RANGES[KPIS[kpi][0]]
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise KehuError(f"The target for {kpi} must be between {lo:g} and {hi:g}.")
+    return value
+
+
+def set_target(
+    con: duckdb.DuckDBPyConnection, kpi: str, month: date, target: float, user: str | None,
+) -> None:
+    """Store (or replace) the target of ``kpi`` for ``month`` (any day of it), audited.
+
+    One row per (kpi, month) without a unique index (PITFALLS.md): delete + insert in one
+    transaction. Bumps the data version so cached progress is recomputed.
+    """
+    value = _check_target(kpi, target)
+    first = date(month.year, month.month, 1)
+    with transaction(con):
+        con.execute("DELETE FROM targets WHERE kpi = ? AND month = ?", [kpi, first])
+        con.execute(
+            "INSERT INTO targets (kpi, month, target, updated_by) VALUES (?, ?, ?, ?)",
+            [kpi, first, value, user],
+        )
+        con.execute(
+            "INSERT INTO audit_log (username, action, detail) VALUES (?, 'setting', ?)",
+            [user, json.dumps({"target": kpi, "month": first.isoformat(), "value": value})],
+        )
+        bump_data_version(con)
+
+
+def targets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All stored targets: kpi, month, target, updated_by, updated_at (newest month first)."""
+    return con.execute(
+        "SELECT kpi, month, target, updated_by, updated_at FROM targets ORDER BY month DESC, kpi"
+    ).df()
+
+
+def progress(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
+) -> pd.DataFrame:
+    """This month (calendar month of as_of, to as_of) against its targets, one row per target KPI.
+
+    Columns: kpi, unit, higher_is_better, month, value, target (None if unset), progress
+    (value ÷ target), met (value ≥ target, or ≤ for churn rate), month_elapsed (share of the
+    month's days up to as_of, to judge the pace of additive KPIs such as revenue).
+    """
+    as_of = resolve_as_of(con, s)
+    first = date(as_of.year, as_of.month, 1)
+    values = period_values(con, s, f, first, as_of)
+    stored = dict(con.execute(
+        "SELECT kpi, arg_max(target, updated_at) FROM targets WHERE month = ? GROUP BY kpi", [first]
+    ).fetchall())
+    elapsed = as_of.day / calendar.monthrange(as_of.year, as_of.month)[1]
+    rows: list[tuple[Any, ...]] = []
+    for kpi in TARGET_KPIS:
+        unit, higher = KPIS[kpi]
+        value, target = values[kpi], stored.get(kpi)
+        ratio = value / target if value is not None and target else None
+        met = None
+        if value is not None and target is not None:
+            met = value >= target if higher else value <= target
+        rows.append((kpi, unit, higher, first, value, target, ratio, met, elapsed))
+    return pd.DataFrame(rows, columns=[
+        "kpi", "unit", "higher_is_better", "month", "value", "target", "progress", "met",
+        "month_elapsed",
+    ])
