@@ -24,8 +24,10 @@ Times are naive UTC (``utcnow``); every function that depends on the clock takes
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -404,6 +406,41 @@ def session_user(
     return user
 
 
+# --- session lifetime ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a sign-in lasts: ``absolute`` after the password was typed, ``idle`` without use.
+
+    Set with ``$KEHU_SESSION_HOURS`` (default 8) and ``$KEHU_IDLE_MINUTES`` (default 30).
+    """
+
+    absolute: timedelta = timedelta(hours=8)
+    idle: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SessionPolicy:
+        """Read the two limits from the environment; a bad value is refused, not ignored."""
+        environ = os.environ if environ is None else environ
+        try:
+            hours = float(environ.get("KEHU_SESSION_HOURS") or 8)
+            minutes = float(environ.get("KEHU_IDLE_MINUTES") or 30)
+        except ValueError as exc:
+            raise KehuError("KEHU_SESSION_HOURS and KEHU_IDLE_MINUTES must be numbers.") from exc
+        if hours <= 0 or minutes <= 0:
+            raise KehuError("KEHU_SESSION_HOURS and KEHU_IDLE_MINUTES must be positive.")
+        return cls(absolute=timedelta(hours=hours), idle=timedelta(minutes=minutes))
+
+    def end_reason(self, signed_in_at: datetime, last_seen: datetime, now: datetime) -> str | None:
+        """``"expired"`` past the absolute limit, ``"idle"`` after too long unused, else None."""
+        if now - signed_in_at >= self.absolute:
+            return "expired"
+        if now - last_seen >= self.idle:
+            return "idle"
+        return None
+
+
 # --- roles and row scope ---------------------------------------------------------------------
 
 
@@ -429,6 +466,19 @@ def scope_for(user: User, con: duckdb.DuckDBPyConnection) -> tuple[str, ...] | N
         ).fetchall()
         owners.update(r[0] for r in rows)
     return tuple(sorted(owners))
+
+
+def known_owners(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Owner names present in the customers table (to link a user to ``customers.owner``)."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL ORDER BY owner").fetchall()]
+
+
+def known_teams(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Team names present in customers or users."""
+    return [r[0] for r in con.execute(
+        "SELECT team FROM customers WHERE team IS NOT NULL UNION "
+        "SELECT team FROM users WHERE team IS NOT NULL ORDER BY 1").fetchall()]
 
 
 def can_edit(user: User | None) -> bool:

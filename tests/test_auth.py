@@ -463,3 +463,33 @@ def test_per_user_cookie_key_changes_with_token_version_and_user() -> None:
     assert key != secrets_store.cookie_key_for(master, "li", 2)
     assert key != secrets_store.cookie_key_for(master, "wang", 1)
     assert key != secrets_store.cookie_key_for("n" * 48, "li", 1)
+
+
+# --- session lifetime ------------------------------------------------------------------------
+
+
+def test_session_ends_8_hours_after_sign_in_even_when_busy() -> None:
+    policy = auth.SessionPolicy()
+    assert policy.end_reason(T0, T0 + timedelta(hours=7, minutes=59), T0 + timedelta(hours=8)) == "expired"
+    assert policy.end_reason(T0, T0 + timedelta(hours=7, minutes=50), T0 + timedelta(hours=7, minutes=59)) is None
+
+
+def test_session_ends_after_30_idle_minutes() -> None:
+    policy = auth.SessionPolicy()
+    assert policy.end_reason(T0, T0, T0 + timedelta(minutes=29, seconds=59)) is None
+    assert policy.end_reason(T0, T0, T0 + timedelta(minutes=30)) == "idle"
+
+
+def test_session_limits_come_from_the_environment() -> None:
+    policy = auth.SessionPolicy.from_env({"KEHU_SESSION_HOURS": "2", "KEHU_IDLE_MINUTES": "5"})
+    assert (policy.absolute, policy.idle) == (timedelta(hours=2), timedelta(minutes=5))
+    assert auth.SessionPolicy.from_env({}) == auth.SessionPolicy()
+    for bad in ({"KEHU_SESSION_HOURS": "eight"}, {"KEHU_IDLE_MINUTES": "0"}):
+        with pytest.raises(KehuError):
+            auth.SessionPolicy.from_env(bad)
+
+
+def test_known_owners_and_teams_for_the_admin_forms(shop) -> None:
+    add(shop, "chen", owner_name="陈晨", team="north")
+    assert auth.known_owners(shop) == sorted(["李雷", "王芳", "赵敏"])
+    assert auth.known_teams(shop) == ["east", "north", "west"]
