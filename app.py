@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import db
 from core.settings import Settings
-from ui import context, sidebar
+from ui import context, errors, sidebar
 
 ROOT = Path(__file__).parent
 
@@ -54,4 +54,8 @@ pages = {
         _page("admin.py", "nav.admin", ":material/admin_panel_settings:"),
     ],
 }
-st.navigation(pages, position="sidebar", expanded=True).run()
+page = st.navigation(pages, position="sidebar", expanded=True)
+try:
+    page.run()
+except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass through
+    errors.show(exc, lang)

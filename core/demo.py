@@ -121,6 +121,10 @@ def build_demo(
             "INSERT INTO followup_history (followup_id, version, op, changed_by, changed_at, after) "
             "SELECT followup_id, 1, 'create', created_by, created_at, to_json(f) FROM followups f"
         )
+        con.register("demo_frame", frames["targets"])
+        con.execute("INSERT INTO targets (kpi, month, target, updated_by) "
+                    "SELECT kpi, month, target, 'demo' FROM demo_frame")
+        con.unregister("demo_frame")
         con.execute(
             "INSERT INTO audit_log (username, action, detail) VALUES ('demo', 'import', ?)",
             [json.dumps({"demo": True, "seed": seed, "customers": customers})],
@@ -145,7 +149,8 @@ def generate(customers: int, seed: int, end: date, years: int = 3) -> dict[str, 
     surveys = _surveys(rng, cust, orders, churn_day, end_ts)
     followups = _followups(rng, cust, orders, end_ts)
     return {"customers": cust.drop(columns=["_rate", "_value", "_life", "_mood"]),
-            "orders": orders, "surveys": surveys, "followups": followups}
+            "orders": orders, "surveys": surveys, "followups": followups,
+            "targets": _targets(orders, end_ts)}
 
 
 def _customers(rng: np.random.Generator, n: int, start: pd.Timestamp, span: int) -> pd.DataFrame:
@@ -273,8 +278,8 @@ def _surveys(rng: np.random.Generator, cust: pd.DataFrame, orders: pd.DataFrame,
     near_churn = (churn_day[pos] - order_day) < 150
     latent = mood - 1.3 * near_churn + rng.normal(0, 0.8, len(pick))
     is_nps = rng.random(len(pick)) < 0.6
-    nps = np.clip(np.round(7.6 + 1.8 * latent), 0, 10).astype(int)
-    csat = np.clip(np.round(3.9 + 0.9 * latent), 1, 5).astype(int)
+    nps = np.clip(np.round(8.6 + 1.8 * latent), 0, 10).astype(int)
+    csat = np.clip(np.round(4.2 + 0.9 * latent), 1, 5).astype(int)
     score = np.where(is_nps, nps, csat)
     band = np.where(is_nps, np.where(nps >= 9, "promoter", np.where(nps >= 7, "passive", "detractor")),
                     np.where(csat >= 4, "promoter", np.where(csat == 3, "passive", "detractor")))
@@ -328,7 +333,6 @@ def _followups(rng: np.random.Generator, cust: pd.DataFrame, orders: pd.DataFram
                   "lost": "客户已转向竞品", None: None}
     created = pd.to_datetime(due) - pd.to_timedelta(rng.integers(5, 20, n), unit="D")
     return pd.DataFrame({
-        "followup_id": np.arange(1, n + 1),
         "customer_id": who["customer_id"].to_numpy(),
         "owner": who["owner"].to_numpy(),
         "action": rng.choice(["call", "visit", "email", "message", "coupon"], n, p=[0.45, 0.15, 0.1, 0.2, 0.1]),
@@ -344,3 +348,32 @@ def _followups(rng: np.random.Generator, cust: pd.DataFrame, orders: pd.DataFram
         "updated_at": created,
         "version": 1,
     })
+
+
+def _targets(orders: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Monthly targets for the last three months and the next one, as a manager would set them."""
+    month = pd.to_datetime(orders["order_date"]).dt.to_period("M")
+    revenue = orders.groupby(month)["amount"].sum()
+    rows = []
+    last = end.to_period("M")
+    for k in range(-2, 2):
+        m = last + k
+        base = revenue.get(m - 12, revenue.iloc[-1]) if (m - 12) in revenue.index else revenue.iloc[-1]
+        month_start = m.to_timestamp().date()
+        rows += [
+            ("revenue", month_start, float(round(base * 1.25, -4))),
+            ("new_customers", month_start, 70.0),
+            ("churn_rate", month_start, 5.0),
+            ("nps", month_start, 20.0),
+            ("csat", month_start, 70.0),
+            ("followups_done", month_start, 50.0),
+        ]
+    return pd.DataFrame(rows, columns=["kpi", "month", "target"])
+
+
+def is_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the demo company is still in the database (not undone or replaced)."""
+    rows = con.execute(
+        "SELECT count(*) FROM imports WHERE username = 'demo' AND status = 'done'"
+    ).fetchall()
+    return rows[0][0] > 0

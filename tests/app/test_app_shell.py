@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.i18n import t
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
@@ -22,6 +23,7 @@ def app(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 def test_overview_shows_kpis_from_the_database(app: AppTest) -> None:
     app.run()
     assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
     assert len(app.metric) >= 4
     assert any(m.value not in ("", "0", "—") for m in app.metric)
 
@@ -34,4 +36,7 @@ def test_every_page_renders_without_exception(app: AppTest, page: str, lang: str
     app.switch_page(f"pages/{page}")
     app.run()
     assert not app.exception, f"{page} ({lang}): {app.exception}"
+    # app.py turns unexpected exceptions into a generic message: that counts as a failure too
+    unexpected = t("common.unexpected_error", lang)
+    assert not [e for e in app.error if e.value == unexpected], f"{page} ({lang}) failed"
     assert app.title or app.header, f"{page} has no title"

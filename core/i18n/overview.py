@@ -1,0 +1,68 @@
+"""Texts of the Overview 总览 page."""
+
+TEXT: dict[str, tuple[str, str]] = {
+    "overview.subtitle": (
+        "截至 {as_of} · {period}与上一{period_unit}对比",
+        "As of {as_of} · this {period} vs the previous one",
+    ),
+    "overview.period": ("统计周期", "Period"),
+    "overview.period.month": ("月", "month"),
+    "overview.period.quarter": ("季度", "quarter"),
+    "overview.period.year": ("年", "year"),
+    "overview.demo_banner": (
+        "你正在查看**演示数据**：一家虚构公司，2,000 位客户、三年订单与满意度问卷。"
+        "在「数据」页上传你自己的客户、订单和问卷文件（CSV、Excel 或 Parquet，中英文表头、GBK 编码均可），"
+        "看板会立即换成你的数据。",
+        "You are looking at **demo data**: a fictional company with 2,000 customers, three years of "
+        "orders and survey answers. Upload your own customer, order and survey files on the Data page "
+        "(CSV, Excel or Parquet; Chinese or English headers; GBK is fine) and the dashboard switches to them.",
+    ),
+    "overview.load_own": ("上传我的数据", "Load my own data"),
+    "overview.empty": (
+        "数据库中还没有订单。请先在「数据」页导入客户和订单文件。",
+        "There are no orders in the database yet. Import your customer and order files on the Data page first.",
+    ),
+    "overview.target": ("目标 {target} · 达成 {progress}", "Target {target} · {progress} reached"),
+    "overview.target_lower": ("目标 ≤ {target}", "Target ≤ {target}"),
+    "overview.no_target": ("未设目标", "No target set"),
+    "overview.prev": ("上期 {value}", "Previous {value}"),
+    "overview.followups_value": ("{done} / {planned}", "{done} / {planned}"),
+    "overview.kpi.followups": ("跟进完成 / 计划", "Follow-ups done / planned"),
+    "overview.trend.title": ("月度营收与活跃客户", "Monthly revenue and active customers"),
+    "overview.trend.revenue": ("营收（元）", "Revenue (¥)"),
+    "overview.trend.active": ("活跃客户数", "Active customers"),
+    "overview.trend.month": ("月份", "Month"),
+    "overview.trend.revenue_title": ("月度营收（近 24 个月）", "Monthly revenue (last 24 months)"),
+    "overview.trend.active_title": ("月末活跃客户数", "Active customers at month end"),
+    "overview.stages.title": ("生命周期分布（n = {n}）", "Customers by lifecycle stage (n = {n})"),
+    "overview.stages.stage": ("阶段", "Stage"),
+    "overview.stages.customers": ("客户数", "Customers"),
+    "overview.stages.share": ("占比", "Share"),
+    "overview.alerts": ("需要关注", "Needs attention"),
+    "overview.alert.detractors": ("新增高价值贬损者", "New high-value detractors"),
+    "overview.alert.detractors_help": (
+        "A/B 类客户，最近 30 天内最新一次 NPS 评分为 0–6 分。",
+        "Tier A/B customers whose latest NPS answer, in the last 30 days, was 0–6.",
+    ),
+    "overview.alert.overdue": ("逾期跟进", "Overdue follow-ups"),
+    "overview.alert.overdue_help": ("状态为计划中且已过截止日期的跟进。", "Planned follow-ups past their due date."),
+    "overview.alert.at_risk": ("新进入预警的客户", "Customers newly at risk"),
+    "overview.alert.at_risk_help": (
+        "30 天前为新客/活跃/忠诚，现在进入预警阶段的客户，按价值排序。",
+        "Customers who were new, active or loyal 30 days ago and are at risk now, most valuable first.",
+    ),
+    "overview.alert.neglected": ("高价值客户久未跟进", "Valuable customers not followed up"),
+    "overview.alert.neglected_help": (
+        "A 类客户，最近 {days} 天没有跟进记录。",
+        "Tier A customers with no follow-up in the last {days} days.",
+    ),
+    "overview.alert.none": ("暂无", "None right now"),
+    "overview.alert.open": ("查看列表", "Open the list"),
+    "overview.col.customer": ("客户", "Customer"),
+    "overview.col.owner": ("客户经理", "Owner"),
+    "overview.col.value": ("累计消费", "Spend"),
+    "overview.col.detail": ("说明", "Detail"),
+    "overview.detail.nps": ("NPS {score}", "NPS {score}"),
+    "overview.detail.due": ("应于 {date}", "due {date}"),
+    "overview.detail.silent": ("{days} 天未下单", "{days} days without an order"),
+}

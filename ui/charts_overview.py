@@ -1,0 +1,65 @@
+"""Altair charts of the Overview page: monthly revenue, active customers, lifecycle stages."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.i18n import t
+
+STAGE_ORDER = ["potential", "new", "active", "loyal", "at_risk", "churned"]
+STAGE_COLOURS = ["#9CA3AF", "#60A5FA", "#34D399", "#059669", "#F59E0B", "#DC2626"]
+BRAND = "#C2410C"
+
+
+def revenue_bars(trend: pd.DataFrame, lang: str) -> alt.Chart:
+    """Monthly net revenue bars with orders and buyers in the tooltip."""
+    data = trend.assign(month=pd.to_datetime(trend["month"]))
+    return alt.Chart(data, title=t("overview.trend.revenue_title", lang), height=260).mark_bar(
+        color=BRAND, cornerRadiusTopLeft=2, cornerRadiusTopRight=2,
+    ).encode(
+        x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
+        y=alt.Y("revenue:Q", title=t("overview.trend.revenue", lang), axis=alt.Axis(format="~s")),
+        tooltip=[
+            alt.Tooltip("yearmonth(month):T", title=t("overview.trend.month", lang), format="%Y-%m"),
+            alt.Tooltip("revenue:Q", title=t("kpi.revenue", lang), format=",.0f"),
+            alt.Tooltip("orders:Q", title=t("kpi.orders", lang), format=","),
+            alt.Tooltip("buying_customers:Q", title="n", format=","),
+        ],
+    )
+
+
+def active_line(trend: pd.DataFrame, lang: str) -> alt.Chart:
+    """Active (not churned) customers at each month end."""
+    data = trend.assign(month=pd.to_datetime(trend["month"]))
+    base = alt.Chart(data, title=t("overview.trend.active_title", lang), height=260)
+    line = base.mark_line(color="#0F766E", strokeWidth=2.5, point=True).encode(
+        x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
+        y=alt.Y("active_customers:Q", title=t("overview.trend.active", lang), scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("yearmonth(month):T", title=t("overview.trend.month", lang), format="%Y-%m"),
+            alt.Tooltip("active_customers:Q", title=t("overview.trend.active", lang), format=","),
+            alt.Tooltip("new_customers:Q", title=t("kpi.new_customers", lang), format=","),
+        ],
+    )
+    return line
+
+
+def stage_bars(counts: pd.DataFrame, lang: str) -> alt.Chart:
+    """Customers per lifecycle stage, in lifecycle order, coloured from healthy to lost."""
+    n = int(counts["customers"].sum())
+    data = counts.assign(
+        label=[t(f"stage.{s}", lang) for s in counts["stage"]],
+        share=counts["customers"] / max(n, 1),
+    )
+    order = [t(f"stage.{s}", lang) for s in STAGE_ORDER]
+    return alt.Chart(data, title=t("overview.stages.title", lang, n=f"{n:,}"), height=260).mark_bar().encode(
+        y=alt.Y("label:N", sort=order, title=None),
+        x=alt.X("customers:Q", title=t("overview.stages.customers", lang)),
+        color=alt.Color("label:N", scale=alt.Scale(domain=order, range=STAGE_COLOURS), legend=None),
+        tooltip=[
+            alt.Tooltip("label:N", title=t("overview.stages.stage", lang)),
+            alt.Tooltip("customers:Q", title=t("overview.stages.customers", lang), format=","),
+            alt.Tooltip("share:Q", title=t("overview.stages.share", lang), format=".1%"),
+        ],
+    )
