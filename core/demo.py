@@ -377,3 +377,37 @@ def is_loaded(con: duckdb.DuckDBPyConnection) -> bool:
         "SELECT count(*) FROM imports WHERE username = 'demo' AND status = 'done'"
     ).fetchall()
     return rows[0][0] > 0
+
+
+SAMPLE_HEADERS = {  # the demo as a Chinese manager's export would look: Chinese headers, UTF-8 with BOM
+    "customers": {"customer_id": "客户编号", "name": "客户名称", "phone": "手机号", "email": "邮箱",
+                  "region": "区域", "city": "城市", "channel": "渠道", "owner": "客户经理", "team": "团队",
+                  "signup_date": "注册日期"},
+    "orders": {"order_id": "订单号", "customer_id": "客户编号", "order_date": "下单日期", "amount": "实付金额",
+               "status": "订单状态", "product": "商品", "category": "品类", "channel": "渠道"},
+    "surveys": {"survey_id": "问卷编号", "customer_id": "客户编号", "order_id": "订单号",
+                "survey_date": "评价日期", "scale": "量表", "score": "评分", "kind": "类型",
+                "comment": "评价内容", "channel": "调研渠道"},
+}
+SAMPLE_STATUS = {"paid": "已支付", "refunded": "已退款", "cancelled": "已取消"}
+SAMPLE_KIND = {"survey": "问卷", "complaint": "投诉"}
+
+
+def write_sample(folder: str, customers: int = 2000, seed: int = 42, end: date | None = None) -> list[str]:
+    """Write the demo company as three CSV files with Chinese headers (templates for users)."""
+    from pathlib import Path
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = generate(customers=customers, seed=seed, end=end or date.today() - timedelta(days=1))
+    frames["orders"] = frames["orders"].assign(status=frames["orders"]["status"].map(SAMPLE_STATUS))
+    frames["surveys"] = frames["surveys"].assign(
+        kind=frames["surveys"]["kind"].map(SAMPLE_KIND),
+        scale=frames["surveys"]["scale"].str.upper(),
+    )
+    written = []
+    for table, headers in SAMPLE_HEADERS.items():
+        path = out / f"{table}.csv"
+        frames[table][list(headers)].rename(columns=headers).to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(str(path))
+    return written

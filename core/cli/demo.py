@@ -23,13 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--end", type=date.fromisoformat, default=None,
                    help="last day of the demo history, YYYY-MM-DD (default: yesterday)")
     p.add_argument("--force", action="store_true", help="delete an existing database file first")
+    p.add_argument("--csv", metavar="FOLDER", default=None,
+                   help="instead of a database, write customers.csv, orders.csv, surveys.csv "
+                   "(Chinese headers, UTF-8 with BOM) to FOLDER")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.db or db.default_db_path())
     if args.customers < 1:
         raise KehuError("--customers must be at least 1.")
+    if args.csv:
+        for written in demo.write_sample(args.csv, args.customers, args.seed, args.end):
+            print(written)
+        return 0
+    path = Path(args.db or db.default_db_path())
     if args.force and path.exists():
         path.unlink()
         Path(str(path) + ".wal").unlink(missing_ok=True)
