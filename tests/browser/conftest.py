@@ -133,3 +133,18 @@ def wait_for_app(page: object, timeout_ms: int = 30000) -> None:
         timeout=timeout_ms,
     )
     page.wait_for_timeout(300)
+
+
+def sign_in(page: object, app: RunningApp) -> None:
+    """Sign in as the test admin when the app shows its login form (no-op without a gate)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
+    page.wait_for_timeout(500)
+    if not getattr(app, "username", None):
+        return
+    form = page.locator('[data-testid="stForm"]')
+    if form.count() == 0:
+        return
+    page.get_by_label(app.login_labels[0]).fill(app.username)
+    page.get_by_label(app.login_labels[1]).fill(app.password)
+    page.keyboard.press("Enter")
+    page.wait_for_selector('[data-testid="stForm"]', state="detached", timeout=30000)
