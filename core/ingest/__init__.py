@@ -1,0 +1,27 @@
+"""Import pipeline: read (formats, encodings) → mapping (headers) → clean (values) → load (atomic).
+
+The pages and ``python -m core import`` are two thin shells over ``import_files`` /
+``stage`` + ``diagnose`` + ``load``, ``undo`` and ``history``.
+"""
+
+from core.ingest.clean import Options
+from core.ingest.doctor import Diagnosis, diagnose
+from core.ingest.load import (
+    MODES,
+    ImportReport,
+    Staged,
+    drop,
+    history,
+    import_files,
+    load,
+    prepare,
+    rejects_frame,
+    stage,
+    undo,
+)
+from core.ingest.mapping import FIELDS, KINDS, REQUIRED
+
+__all__ = [
+    "FIELDS", "KINDS", "MODES", "REQUIRED", "Diagnosis", "ImportReport", "Options", "Staged", "diagnose", "drop",
+    "history", "import_files", "load", "prepare", "rejects_frame", "stage", "undo",
+]

@@ -1,0 +1,121 @@
+"""Data doctor: a dry run that says, before anything is written, what will happen to every row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from core.ingest import mapping as mp
+from core.ingest.clean import DATE_FIELDS
+from core.ingest.load import Staged, _warnings, plan, prepare
+
+
+@dataclass
+class ColumnHealth:
+    """How well one mapped column parsed."""
+
+    field: str
+    header: str
+    non_empty: int
+    parsed: int
+    bad_examples: list[str]
+
+    @property
+    def parse_rate(self) -> float:
+        return self.parsed / self.non_empty if self.non_empty else 1.0
+
+
+@dataclass
+class Group:
+    """A group of rows and its fate: ``action`` is load | reject | warn."""
+
+    code: str  # reason code (reject) or warning code
+    action: str
+    count: int
+    rows: list[int] = field(default_factory=list)  # example row numbers
+
+
+@dataclass
+class Diagnosis:
+    """The doctor's whole answer for one file in one mode."""
+
+    file: str
+    kind: str
+    mode: str
+    rows_read: int
+    will_load: int
+    will_reject: int
+    columns: list[ColumnHealth]
+    groups: list[Group]
+    dayfirst: bool
+    dayfirst_source: str
+    needs_dayfirst: bool
+    ambiguous_examples: list[str]
+    scale: str | None
+    scale_source: str
+    same_file_import: int | None
+
+    @property
+    def blocking(self) -> bool:
+        """True while a question must be answered before importing."""
+        return self.needs_dayfirst
+
+
+def diagnose(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = "en") -> Diagnosis:
+    """Counts and examples from the staged rows; the same plan the load will execute."""
+    if st.profile is None:
+        prepare(con, st, lang=lang)
+    assert st.profile is not None
+    plan(con, st, mode, lang)
+    final = f"{st.table}_final"
+    columns: list[ColumnHealth] = []
+    for i, f in enumerate(st.mapping):
+        if not f or f in ("status", "kind", "scale"):
+            continue
+        raw = f"c{i + 1}"
+        typed = f in DATE_FIELDS or f in ("amount", "score")
+        ok_cond = f"{f} IS NOT NULL" if typed else "true"
+        non_empty, parsed = con.execute(
+            f"SELECT count(*) FILTER (nullif(trim({raw}), '') IS NOT NULL), "  # noqa: S608 - own names
+            f"count(*) FILTER (nullif(trim({raw}), '') IS NOT NULL AND {ok_cond}) FROM {final}"
+        ).fetchone()
+        bad = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {raw} FROM {final} WHERE nullif(trim({raw}), '') IS NOT NULL "  # noqa: S608
+            f"AND NOT ({ok_cond}) LIMIT 3"
+        ).fetchall()] if typed else []
+        columns.append(ColumnHealth(f, st.info.headers[i], non_empty, parsed, bad))
+
+    groups: list[Group] = []
+    will_load = con.execute(f"SELECT count(*) FROM {final} WHERE reason IS NULL").fetchone()[0]  # noqa: S608
+    groups.append(Group("ok", "load", will_load))
+    for reason, n, rows in con.execute(
+        f"SELECT reason, count(*), list(_row ORDER BY _row)[1:5] FROM {final} "  # noqa: S608
+        "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason"
+    ).fetchall():
+        groups.append(Group(reason, "reject", n, list(rows)))
+    if st.malformed:
+        rows = [r[0] for r in con.execute(f"SELECT line FROM {st.table}_bad ORDER BY line LIMIT 5").fetchall()]  # noqa: S608
+        groups.append(Group("malformed_line", "reject", st.malformed, rows))
+    for code, n in _warnings(con, st, final).items():
+        groups.append(Group(code, "warn", n))
+    key = mp.KEYS[st.kind]
+    if mode == "upsert":
+        n = con.execute(
+            f"SELECT count(*) FROM main.{st.kind} WHERE {key} IN (SELECT {key} FROM {final} WHERE reason IS NULL)"  # noqa: S608
+        ).fetchone()[0]
+        if n:
+            groups.append(Group("will_update", "warn", n))
+    if mode == "replace":
+        n = con.execute(f"SELECT count(*) FROM main.{st.kind}").fetchone()[0]  # noqa: S608
+        if n:
+            groups.append(Group("will_replace", "warn", n))
+    same = con.execute(
+        "SELECT max(import_id) FROM imports WHERE checksum = ? AND kind = ? AND status = 'done'",
+        [st.info.checksum, st.kind],
+    ).fetchone()[0]
+    prof = st.profile
+    will_reject = st.rows_read - will_load
+    return Diagnosis(st.info.name, st.kind, mode, st.rows_read, will_load, will_reject, columns, groups,
+                     prof.dayfirst, prof.dayfirst_source, prof.needs_dayfirst, prof.ambiguous_examples,
+                     prof.scale, prof.scale_source, same)

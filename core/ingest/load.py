@@ -1,0 +1,359 @@
+"""Atomic load: stage → clean → plan → one transaction (append/upsert/replace), rejects, history, undo.
+
+Staged rows live in an in-memory attached database (``kehu_stage``), so nothing touches the Kehu
+file until the single merging transaction; ``CHECKPOINT`` follows every commit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core import db
+from core.errors import ImportRefused, NotFound
+from core.i18n import t
+from core.ingest import clean as cleaning
+from core.ingest import mapping as mp
+from core.ingest.read import STAGE_DB, FileInfo, attach_stage, inspect_file, stage_raw
+
+MODES = ("append", "upsert", "replace")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "name", "phone", "email", "region", "city", "channel", "owner", "team",
+                  "signup_date"),
+    "orders": ("order_id", "customer_id", "order_date", "amount", "status", "product", "category", "channel"),
+    "surveys": ("survey_id", "customer_id", "order_id", "survey_date", "scale", "score", "kind", "comment",
+                "channel"),
+}
+
+
+@dataclass
+class Staged:
+    """One file read into the staging database, with its current mapping and value profile."""
+
+    token: str
+    info: FileInfo
+    kind: str
+    rows: int  # data rows DuckDB could split into columns
+    malformed: int  # lines it could not (wrong number of fields, bad bytes)
+    mapping: list[str | None]
+    profile: cleaning.Profile | None = None
+    opts: cleaning.Options = field(default_factory=cleaning.Options)
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows + self.malformed
+
+    @property
+    def table(self) -> str:
+        return f"{STAGE_DB}.{self.token}"
+
+
+@dataclass
+class ImportReport:
+    """What one import did; ``reasons`` counts rejected rows per reason code."""
+
+    import_id: int
+    file: str
+    kind: str
+    mode: str
+    rows_read: int
+    loaded: int
+    rejected: int
+    reasons: dict[str, int]
+    warnings: dict[str, int]
+    replaced: int = 0
+
+
+def _check_kind_mode(kind: str, mode: str, lang: str) -> None:
+    if kind not in mp.KINDS:
+        raise ImportRefused(t("data.err.kind", lang, kind=kind))
+    if mode not in MODES:
+        raise ImportRefused(t("data.err.mode", lang, mode=mode))
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: str | Path, kind: str, workdir: str | Path, *,
+          name: str | None = None, encoding: str | None = None, sheet: str | None = None,
+          lang: str = "en") -> Staged:
+    """Read ``path`` into staging; the mapping starts from the remembered or suggested one."""
+    _check_kind_mode(kind, "append", lang)
+    info = inspect_file(Path(path), name, Path(workdir), mp.recognised_count, encoding=encoding,
+                        sheet=sheet, lang=lang)
+    token = "s" + uuid.uuid4().hex[:16]
+    rows, bad = stage_raw(con, info, token, lang)
+    if rows == 0:
+        drop(con, token)
+        raise ImportRefused(t("data.err.no_rows", lang, file=info.name))
+    mapping = mp.initial_mapping(con, info.headers, kind)
+    return Staged(token=token, info=info, kind=kind, rows=rows, malformed=bad, mapping=mapping)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, st: Staged, mapping: list[str | None] | None = None,
+            opts: cleaning.Options | None = None, lang: str = "en") -> cleaning.Profile:
+    """Validate the mapping and type the values (``<token>_clean``); refuses a mapping that cannot work."""
+    if mapping is not None:
+        st.mapping = list(mapping)
+    if opts is not None:
+        st.opts = opts
+    mp.validate(st.info.headers, st.kind, st.mapping, st.info.name, lang)
+    st.profile = cleaning.build(con, st.token, st.kind, st.info.headers, st.mapping, st.opts)
+    return st.profile
+
+
+def _raw_json(st: Staged) -> tuple[str, dict[str, str]]:
+    """``json_object`` of the original cells keyed by (de-duplicated) header, for rejects."""
+    params: dict[str, str] = {}
+    seen: set[str] = set()
+    items = []
+    for i, h in enumerate(st.info.headers):
+        key = h.strip() or f"column_{i + 1}"
+        while key in seen:
+            key += "_"
+        seen.add(key)
+        params[f"r{i + 1}"] = key
+        items.append(f"$r{i + 1}, c{i + 1}")
+    return f"json_object({', '.join(items)})", params
+
+
+def plan(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = "en") -> None:
+    """``<token>_final``: every row with its final ``reason`` (NULL = will load) for this mode."""
+    _check_kind_mode(st.kind, mode, lang)
+    if st.profile is None:
+        prepare(con, st, lang=lang)
+    key = mp.KEYS[st.kind]
+    clean_t = f"{st.table}_clean"
+    # Orders may repeat an order_id (order lines, refund rows); customers and surveys may not:
+    # the last row of a key in the file wins, earlier ones are rejected as duplicates.
+    dup = ("false" if st.kind == "orders" else
+           f"(_reason IS NULL AND row_number() OVER (PARTITION BY {key}, _reason IS NULL ORDER BY _row DESC) > 1)")
+    exists = (f"(_reason IS NULL AND {key} IN (SELECT {key} FROM main.{st.kind}))" if mode == "append" else "false")  # noqa: S608 - own names
+    con.execute(
+        f"CREATE OR REPLACE TABLE {st.table}_final AS SELECT *, "  # noqa: S608 - own names
+        f"CASE WHEN _reason IS NOT NULL THEN _reason WHEN {dup} THEN 'duplicate_in_file' "
+        f"WHEN {exists} THEN 'already_exists' END AS reason, "
+        f"CASE WHEN _reason IS NOT NULL THEN _col ELSE '{key}' END AS reason_col FROM {clean_t} ORDER BY _row"
+    )
+
+
+def _select_list(con: duckdb.DuckDBPyConnection, st: Staged) -> str:
+    have = {r[0] for r in con.execute(f"DESCRIBE {st.table}_final").fetchall()}
+    return ", ".join(c if c in have else f"NULL AS {c}" for c in COLUMNS[st.kind])
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: str | None,
+              lang: str) -> ImportReport:
+    """The body of the merge; the caller holds the transaction."""
+    kind, key = st.kind, mp.KEYS[st.kind]
+    final = f"{st.table}_final"
+    import_id = db.next_import_id(con)
+    backup = f"backup_{int(import_id)}_{kind}"
+    replaced = 0
+    if mode == "upsert":
+        con.execute(f"CREATE TABLE {backup} AS SELECT * FROM main.{kind} WHERE {key} IN "  # noqa: S608
+                    f"(SELECT {key} FROM {final} WHERE reason IS NULL)")
+        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchone()[0]  # noqa: S608
+        con.execute(f"DELETE FROM main.{kind} WHERE {key} IN (SELECT {key} FROM {backup})")  # noqa: S608
+    elif mode == "replace":
+        con.execute(f"CREATE TABLE {backup} AS SELECT * FROM main.{kind}")  # noqa: S608
+        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchone()[0]  # noqa: S608
+        con.execute(f"DELETE FROM main.{kind}")  # noqa: S608
+    cols = ", ".join(COLUMNS[kind])
+    con.execute(
+        f"INSERT INTO main.{kind} ({cols}, extra, import_id) SELECT {_select_list(con, st)}, extra, ? "  # noqa: S608
+        f"FROM {final} WHERE reason IS NULL ORDER BY _row",
+        [import_id],
+    )
+    raw_sql, params = _raw_json(st)
+    params["id"] = import_id
+    con.execute(
+        f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT $id, _row, reason_col, "  # noqa: S608
+        f"CAST({raw_sql} AS VARCHAR), reason FROM {final} WHERE reason IS NOT NULL ORDER BY _row",
+        params,
+    )
+    con.execute(
+        f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT ?, line, NULL, raw, "  # noqa: S608
+        f"'malformed_line' FROM {st.table}_bad ORDER BY line",
+        [import_id],
+    )
+    loaded, rejected = con.execute(
+        f"SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL) FROM {final}"  # noqa: S608
+    ).fetchone()
+    rejected += st.malformed
+    reasons = dict(con.execute(
+        "SELECT reason, count(*) FROM rejects WHERE import_id = ? GROUP BY reason ORDER BY reason", [import_id]
+    ).fetchall())
+    warnings = _warnings(con, st, final)
+    info = st.info
+    mapping_doc = {"headers": info.headers, "fields": st.mapping, "header_line": info.header_line,
+                   "delimiter": info.delimiter, "sheet": info.sheet, "format": info.fmt,
+                   "dayfirst": st.profile.dayfirst if st.profile else None,
+                   "scale": st.profile.scale if st.profile else None}
+    con.execute(
+        "INSERT INTO imports (import_id, kind, file_name, checksum, mode, encoding, mapping, username, "
+        "finished_at, rows_read, rows_loaded, rows_rejected, status, backup) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?, 'done', ?)",
+        [import_id, kind, info.name, info.checksum, mode, info.encoding or info.fmt, json.dumps(mapping_doc,
+         ensure_ascii=False), username, st.rows_read, loaded, rejected,
+         json.dumps({"table": backup, "rows": replaced}) if mode != "append" else None],
+    )
+    mp.remember(con, info.headers, kind, st.mapping, username)
+    con.execute(
+        "INSERT INTO audit_log (username, action, detail) VALUES (?, 'import', ?)",
+        [username, json.dumps({"import_id": import_id, "kind": kind, "mode": mode, "file": info.name,
+                               "checksum": info.checksum, "loaded": loaded, "rejected": rejected},
+                              ensure_ascii=False)],
+    )
+    return ImportReport(import_id, info.name, kind, mode, st.rows_read, loaded, rejected, reasons, warnings,
+                        replaced)
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, st: Staged, final: str) -> dict[str, int]:
+    """Loaded-but-worth-knowing counts: unknown customers/orders, future dates, refunds."""
+    w: dict[str, int] = {}
+    ok = f"(SELECT * FROM {final} WHERE reason IS NULL)"  # noqa: S608 - own names
+    if st.kind in ("orders", "surveys"):
+        w["unknown_customer"] = con.execute(
+            f"SELECT count(*) FROM {ok} f WHERE customer_id NOT IN (SELECT customer_id FROM main.customers)"  # noqa: S608
+        ).fetchone()[0]
+    date_f = {"orders": "order_date", "surveys": "survey_date", "customers": "signup_date"}[st.kind]
+    if date_f in st.mapping:
+        w["future_date"] = con.execute(
+            f"SELECT count(*) FROM {ok} f WHERE {date_f} > current_date"  # noqa: S608
+        ).fetchone()[0]
+    if st.kind == "orders":
+        w["negative_amount"] = con.execute(f"SELECT count(*) FROM {ok} f WHERE amount < 0").fetchone()[0]  # noqa: S608
+        w["repeated_order_id"] = con.execute(
+            f"SELECT count(*) - count(DISTINCT order_id) FROM {ok} f"  # noqa: S608
+        ).fetchone()[0]
+    if st.kind == "surveys" and "order_id" in st.mapping:
+        w["unknown_order"] = con.execute(
+            f"SELECT count(*) FROM {ok} f WHERE order_id IS NOT NULL AND order_id NOT IN "  # noqa: S608
+            "(SELECT order_id FROM main.orders)"
+        ).fetchone()[0]
+    if st.kind == "surveys":
+        w["complaints"] = con.execute(f"SELECT count(*) FROM {ok} f WHERE kind = 'complaint'").fetchone()[0]  # noqa: S608
+    return {k: v for k, v in w.items() if v}
+
+
+def load(con: duckdb.DuckDBPyConnection, staged: list[Staged], mode: str, username: str | None = None,
+         lang: str = "en") -> list[ImportReport]:
+    """Merge every staged file in ONE transaction (all or nothing), then CHECKPOINT."""
+    for st in staged:
+        _check_kind_mode(st.kind, mode, lang)
+        if st.profile is None:
+            prepare(con, st, lang=lang)
+        assert st.profile is not None
+        if st.profile.needs_dayfirst:
+            raise ImportRefused(t("data.err.dayfirst", lang, file=st.info.name,
+                                  examples=", ".join(st.profile.ambiguous_examples)))
+        plan(con, st, mode, lang)
+    with db.transaction(con):
+        reports = [_load_one(con, st, mode, username, lang) for st in staged]
+        db.bump_data_version(con)
+    con.execute("CHECKPOINT")
+    return reports
+
+
+def drop(con: duckdb.DuckDBPyConnection, token: str) -> None:
+    """Forget a staged file (its staging tables)."""
+    attach_stage(con)
+    for suffix in ("", "_bad", "_clean", "_final"):
+        con.execute(f"DROP TABLE IF EXISTS {STAGE_DB}.{token}{suffix}")
+
+
+def import_files(con: duckdb.DuckDBPyConnection, paths: list[str | Path], kind: str, workdir: str | Path, *,
+                 mode: str = "append", username: str | None = None, encoding: str | None = None,
+                 sheet: str | None = None, dayfirst: bool | None = None, scale: str | None = None,
+                 names: list[str] | None = None, lang: str = "en") -> list[ImportReport]:
+    """Stage, check and load several files; any refusal happens before anything is written."""
+    _check_kind_mode(kind, mode, lang)
+    staged: list[Staged] = []
+    try:
+        for i, p in enumerate(paths):
+            st = stage(con, p, kind, workdir, name=names[i] if names else None, encoding=encoding,
+                       sheet=sheet, lang=lang)
+            staged.append(st)
+            prepare(con, st, opts=cleaning.Options(dayfirst=dayfirst, scale=scale), lang=lang)
+        return load(con, staged, mode, username, lang)
+    finally:
+        for st in staged:
+            drop(con, st.token)
+
+
+# ---------------------------------------------------------------- history and undo
+
+
+def history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    """Imports newest first: who, when, file, checksum, counts, status, and whether undo is allowed."""
+    return con.execute(
+        "SELECT i.import_id, i.kind, i.file_name, i.mode, i.encoding, i.username, i.started_at, i.rows_read, "
+        "i.rows_loaded, i.rows_rejected, i.status, i.checksum, "
+        "(i.status = 'done' AND i.kind IN ('customers', 'orders', 'surveys') AND NOT EXISTS (SELECT 1 FROM imports j "
+        " WHERE j.kind = i.kind AND j.status = 'done' AND j.import_id > i.import_id)) AS can_undo "
+        "FROM imports i ORDER BY i.import_id DESC LIMIT ?",
+        [limit],
+    ).df()
+
+
+def rejects_frame(con: duckdb.DuckDBPyConnection, import_id: int, lang: str = "en") -> pd.DataFrame:
+    """Rejected rows of one import: row number, reason in words, column, then the original cells."""
+    df = con.execute(
+        "SELECT row_number, reason, column_name, raw FROM rejects WHERE import_id = ? ORDER BY row_number",
+        [import_id],
+    ).df()
+    cells = []
+    for raw, reason in zip(df["raw"], df["reason"], strict=True):
+        try:
+            obj = json.loads(raw) if reason != "malformed_line" else {"raw": raw}
+        except (TypeError, json.JSONDecodeError):
+            obj = {"raw": raw}
+        cells.append(obj if isinstance(obj, dict) else {"raw": raw})
+    out = pd.DataFrame({
+        t("data.col.row", lang): df["row_number"],
+        t("data.col.reason", lang): [t(f"data.reason.{r}", lang) for r in df["reason"]],
+        t("data.col.column", lang): df["column_name"],
+    })
+    return pd.concat([out, pd.DataFrame(cells, dtype="string")], axis=1)
+
+
+def undo(con: duckdb.DuckDBPyConnection, import_id: int, username: str | None = None,
+         lang: str = "en") -> int:
+    """Take an import back exactly (rows deleted, replaced rows restored); only the latest per kind.
+
+    Returns the number of rows removed.
+    """
+    row = con.execute("SELECT kind, status, mode FROM imports WHERE import_id = ?", [import_id]).fetchone()
+    if row is None:
+        raise NotFound(t("data.err.no_import", lang, id=import_id))
+    kind, status, mode = row
+    if kind not in mp.KINDS:
+        raise ImportRefused(t("data.err.undo_kind", lang, id=import_id))
+    if status != "done":
+        raise ImportRefused(t("data.err.undone", lang, id=import_id))
+    later = con.execute(
+        "SELECT count(*) FROM imports WHERE kind = ? AND status = 'done' AND import_id > ?", [kind, import_id]
+    ).fetchone()[0]
+    if later:
+        raise ImportRefused(t("data.err.undo_latest", lang, id=import_id))
+    backup = f"backup_{int(import_id)}_{kind}"
+    has_backup = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?",
+        [backup],
+    ).fetchone()[0]
+    with db.transaction(con):
+        removed = con.execute(f"SELECT count(*) FROM main.{kind} WHERE import_id = ?", [import_id]).fetchone()[0]  # noqa: S608
+        con.execute(f"DELETE FROM main.{kind} WHERE import_id = ?", [import_id])  # noqa: S608
+        if has_backup:
+            con.execute(f"INSERT INTO main.{kind} SELECT * FROM {backup}")  # noqa: S608
+            con.execute(f"DROP TABLE {backup}")
+        con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
+        con.execute("INSERT INTO audit_log (username, action, detail) VALUES (?, 'undo', ?)",
+                    [username, json.dumps({"import_id": import_id, "kind": kind, "mode": mode,
+                                           "removed": removed})])
+        db.bump_data_version(con)
+    con.execute("CHECKPOINT")
+    return removed
