@@ -1,0 +1,131 @@
+"""Import benchmark: generated order files (CSV UTF-8, CSV GBK, Parquet) through the full Kehu import,
+against DuckDB's own ``read_csv`` of the same file into a table. Writes benchmarks/results/import.json.
+
+    python benchmarks/bench_import.py [--rows 1000000] [--rows 10000000]
+
+Each measurement runs in a fresh subprocess so peak RSS (ru_maxrss) belongs to that run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CITIES = ["上海", "北京", "广州", "深圳", "杭州", "成都"]
+STATUS = ["已付款", "已付款", "已付款", "已退款", "已取消"]
+
+
+def generate(path: Path, rows: int, encoding: str, seed: int = 42) -> None:
+    """Orders with Chinese headers, mixed date formats, ¥ amounts and a few broken rows (fixed seed)."""
+    rnd = random.Random(seed)
+    with open(path, "w", encoding=encoding, newline="") as f:
+        f.write("订单号,客户编号,下单时间,实付金额,订单状态,商品,城市\n")
+        buf = []
+        for i in range(rows):
+            d = 1 + rnd.randrange(28)
+            m = 1 + rnd.randrange(12)
+            date = f"2024-{m:02d}-{d:02d}" if i % 3 else f"2024/{m}/{d}"
+            amount = f"{rnd.randrange(100, 500000) / 100:.2f}"
+            if i % 10 == 0:
+                amount = f"￥{amount}"
+            if i % 100_000 == 99_999:
+                date = "坏日期"
+            buf.append(f"O{i:09d},C{rnd.randrange(rows // 5 + 1):07d},{date},{amount},"
+                       f"{STATUS[i % 5]},商品{i % 97},{CITIES[i % 6]}\n")
+            if len(buf) == 100_000:
+                f.write("".join(buf))
+                buf.clear()
+        f.write("".join(buf))
+
+
+def to_parquet(csv_path: Path, out: Path) -> None:
+    import duckdb
+
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) TO '{out}' (FORMAT parquet)")
+
+
+def _child(mode: str, path: str, db_path: str) -> None:
+    """Runs in a subprocess: one measurement, JSON on stdout."""
+    import duckdb
+
+    from core import db
+    from core.ingest import import_files
+
+    t0 = time.perf_counter()
+    if mode == "raw":
+        con = duckdb.connect(db_path)
+        con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [path])
+        n = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        con.execute("CHECKPOINT")
+    else:
+        con = db.connect(db_path)
+        with tempfile.TemporaryDirectory() as work:
+            [rep] = import_files(con, [path], "orders", work)
+        n = rep.loaded
+    seconds = time.perf_counter() - t0
+    con.close()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": round(seconds, 3), "rows": n, "peak_rss_mb": round(peak_kb / 1024, 1)}))
+
+
+def measure(mode: str, path: Path, work: Path) -> dict:
+    db_path = work / f"{mode}_{path.stem}.duckdb"
+    for p in (db_path, Path(str(db_path) + ".wal")):
+        p.unlink(missing_ok=True)
+    out = subprocess.run([sys.executable, __file__, "--child", mode, str(path), str(db_path)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, action="append")
+    ap.add_argument("--child", nargs=3)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "import.json"))
+    args = ap.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kehu-bench-") as tmp:
+        work = Path(tmp)
+        for rows in args.rows or [1_000_000]:
+            utf8 = work / f"orders_{rows}_utf8.csv"
+            gbk = work / f"orders_{rows}_gbk.csv"
+            generate(utf8, rows, "utf-8")
+            generate(gbk, rows, "gbk")
+            pq = work / f"orders_{rows}.parquet"
+            to_parquet(utf8, pq)
+            raw = measure("raw", utf8, work)
+            for label, path in (("csv_utf8", utf8), ("csv_gbk", gbk), ("parquet", pq)):
+                r = measure("kehu", path, work)
+                results.append({
+                    "file": label, "rows": rows, "bytes": path.stat().st_size, "loaded": r["rows"],
+                    "seconds": r["seconds"], "rows_per_s": round(rows / r["seconds"]),
+                    "peak_rss_mb": r["peak_rss_mb"], "duckdb_read_csv_seconds": raw["seconds"],
+                    "duckdb_peak_rss_mb": raw["peak_rss_mb"],
+                    "ratio_to_duckdb_read_csv": round(r["seconds"] / raw["seconds"], 2),
+                })
+                print(json.dumps(results[-1]), flush=True)
+    doc = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       "platform": platform.platform()},
+           "target": "10M-row CSV at <= 1.5x DuckDB read_csv, peak memory < 3 GB (2 cores)",
+           "results": results}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
