@@ -279,6 +279,13 @@ def ensure_first_admin(con: duckdb.DuckDBPyConnection, now: datetime | None = No
     return password
 
 
+def first_admin_pending(con: duckdb.DuckDBPyConnection) -> bool:
+    """True while the generated ``admin`` exists and nobody has ever signed in (first-start hint)."""
+    if get_user(con, FIRST_ADMIN) is None:
+        return False
+    return con.execute("SELECT count(*) FROM audit_log WHERE action = 'login'").fetchone()[0] == 0
+
+
 # --- sign-in ---------------------------------------------------------------------------------
 
 
