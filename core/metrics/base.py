@@ -19,8 +19,9 @@ from core.metrics import rfm
 from core.metrics.common import NET_AMOUNT_SQL, TREND_DAYS, bind, resolve_as_of, window_start
 from core.settings import Settings
 
-# Orders are reduced to one row per (customer, order) and then per customer; order-day gaps
-# come from the distinct days with a counted order. Everything is keyed on customer_id and
+# Orders are reduced to one row per (customer, order) and then per customer in one GROUP BY,
+# which also collects the distinct days with a counted order for the gap statistics (a list per
+# customer is cheaper than a window over 10M rows). Everything is keyed on customer_id and
 # left-joined onto the (filtered) customers table, so customers without orders stay as rows.
 FACTS_SQL = """
 WITH c AS (
@@ -33,8 +34,7 @@ ord AS (
     FROM (
         SELECT customer_id, order_id, order_date, {net} AS net
         FROM orders
-        WHERE order_date <= $as_of::DATE
-          AND customer_id IN (SELECT customer_id FROM c)
+        WHERE order_date <= $as_of::DATE {only_c}
     )
     GROUP BY customer_id, order_id
 ),
@@ -44,24 +44,15 @@ per_customer AS (
         count(*) FILTER (WHERE net > 0) AS orders_total,
         count(*) FILTER (WHERE net > 0 AND ($win_start::DATE IS NULL OR order_date > $win_start::DATE))
             AS frequency,
-        coalesce(sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE), 0)
-            AS monetary,
+        sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE) AS monetary,
         min(order_date) FILTER (WHERE net > 0) AS first_order_date,
         max(order_date) FILTER (WHERE net > 0) AS last_order_date,
-        coalesce(sum(net) FILTER (WHERE order_date > $last_start::DATE), 0) AS spend_last_90,
-        coalesce(sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE), 0)
-            AS spend_prev_90
+        sum(net) FILTER (WHERE order_date > $last_start::DATE) AS spend_last_90,
+        sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE)
+            AS spend_prev_90,
+        -- distinct days with a counted order, ascending (gaps come from consecutive days)
+        list_sort(list_distinct(list(order_date) FILTER (WHERE net > 0))) AS days
     FROM ord
-    GROUP BY customer_id
-),
-gaps AS (
-    SELECT customer_id, avg(gap) AS mean_gap_days, median(gap) AS median_gap_days
-    FROM (
-        SELECT customer_id,
-               order_date - lag(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS gap
-        FROM (SELECT DISTINCT customer_id, order_date FROM ord WHERE net > 0)
-    )
-    WHERE gap IS NOT NULL
     GROUP BY customer_id
 ),
 sv AS (
@@ -74,7 +65,7 @@ sv AS (
             FILTER (WHERE lower(scale) = 'csat' AND score IS NOT NULL) AS last_csat,
         count(*) FILTER (WHERE lower(kind) = 'complaint') AS complaint_count
     FROM surveys
-    WHERE survey_date <= $as_of::DATE AND customer_id IN (SELECT customer_id FROM c)
+    WHERE survey_date <= $as_of::DATE {only_c}
     GROUP BY customer_id
 ),
 fu AS (
@@ -91,7 +82,10 @@ SELECT
     coalesce(p.monetary, 0)::DOUBLE AS monetary,
     coalesce(p.orders_total, 0) AS orders_total,
     $as_of::DATE - p.first_order_date AS tenure_days,
-    g.mean_gap_days, g.median_gap_days::DOUBLE AS median_gap_days,
+    CASE WHEN len(p.days) >= 2
+         THEN (p.days[-1] - p.days[1]) / (len(p.days) - 1) END AS mean_gap_days,
+    list_median(list_transform(range(1, len(p.days)), lambda i: p.days[i + 1] - p.days[i]))::DOUBLE
+        AS median_gap_days,
     coalesce(p.spend_last_90, 0)::DOUBLE AS spend_last_90,
     coalesce(p.spend_prev_90, 0)::DOUBLE AS spend_prev_90,
     CASE WHEN p.spend_prev_90 > 0
@@ -103,11 +97,14 @@ SELECT
     $as_of::DATE - fu.last_followup_date AS days_since_followup
 FROM c
 LEFT JOIN per_customer p USING (customer_id)
-LEFT JOIN gaps g USING (customer_id)
 LEFT JOIN sv USING (customer_id)
 LEFT JOIN fu USING (customer_id)
 ORDER BY c.customer_id
 """.replace("{net}", NET_AMOUNT_SQL)
+
+# Restricting the scans to the filtered customers early pays only when a filter is set; without
+# one, the final LEFT JOIN from customers already drops orders of unknown customers.
+ONLY_FILTERED = "AND customer_id IN (SELECT customer_id FROM c)"
 
 
 def customer_facts(
@@ -134,11 +131,14 @@ def customer_facts(
       survey_id); is_detractor: last NPS ≤ 6; complaint_count: rows of kind ``complaint``.
     * last_followup_date: latest due date of a *done* follow-up on or before as_of.
 
-    The frame's ``attrs["as_of"]`` and ``attrs["window_days"]`` record the scan inputs.
+    Two helper columns hold the only sort ``classify`` would need: ``m_rank`` (ascending
+    min-rank of monetary among customers with a counted order) and ``abc_share_before`` (see
+    ``rfm.monetary_positions``). The frame's ``attrs["as_of"]`` and ``attrs["window_days"]`` record the scan inputs.
     """
     last_start = as_of.toordinal() - TREND_DAYS
+    template = FACTS_SQL.replace("{only_c}", "" if f is None or f.is_empty() else ONLY_FILTERED)
     sql, params = bind(
-        FACTS_SQL,
+        template,
         customer_where(f, "c"),
         as_of=as_of,
         win_start=window_start(as_of, window_days),
@@ -146,6 +146,10 @@ def customer_facts(
         prev_start=date.fromordinal(last_start - TREND_DAYS),
     )
     facts = con.execute(sql, params).df()
+    scored = facts["recency_days"].notna().to_numpy()
+    facts["m_rank"], facts["abc_share_before"] = rfm.monetary_positions(
+        facts["monetary"].to_numpy(dtype=float), scored
+    )
     facts.attrs["as_of"] = as_of
     facts.attrs["window_days"] = window_days
     return facts
@@ -160,16 +164,16 @@ def classify(facts: pd.DataFrame, s: Settings) -> pd.DataFrame:
     """
     from core.metrics.lifecycle import stage_of
 
-    out = facts.copy()
+    out = facts.copy(deep=False)  # new columns only; the cached facts stay untouched
     scored = out["recency_days"].notna()
     recency = out["recency_days"].where(scored)
     frequency = out["frequency"].where(scored)
     monetary = out["monetary"].where(scored)
     out["r_score"] = rfm.bucket_scores(recency, s.score_buckets, higher_is_better=False)
     out["f_score"] = rfm.bucket_scores(frequency, s.score_buckets)
-    out["m_score"] = rfm.bucket_scores(monetary, s.score_buckets)
+    out["m_score"] = rfm.scores_from_ranks(out["m_rank"].to_numpy(), s.score_buckets)
     out["rfm_segment"] = rfm.segment_codes(recency, frequency, monetary, s.rfm_compare)
-    out["abc_tier"] = rfm.abc_tiers(out["monetary"], scored, s.abc_a, s.abc_b)
+    out["abc_tier"] = rfm.abc_from_share(out["abc_share_before"].to_numpy(), scored.to_numpy(), s.abc_a, s.abc_b)
     out["lifecycle_stage"] = stage_of(out, s)
     return out
 

@@ -4,7 +4,8 @@ Orders that count (METRICS.md "Orders that count"), exactly:
 
 * A row's **net amount** is ``NET_AMOUNT_SQL``: status ``cancelled`` → 0; status ``refunded`` (or
   ``returned``) with a positive amount → ``-amount``; otherwise ``amount`` as stored, so a row with a
-  negative amount subtracts. Status is compared case- and space-insensitively.
+  negative amount subtracts. Status values are the normalised lower-case words ingest stores
+  (``paid | refunded | cancelled``); comparing them as stored keeps the 10M-row scan cheap.
 * Rows dated after ``as_of`` have not happened yet and are ignored everywhere.
 * An **order** is one ``(customer_id, order_id)``: its date is the earliest date of its rows, its
   net amount the sum of its rows' net amounts (so a refund row that reuses the order id nets the
@@ -18,10 +19,12 @@ Orders that count (METRICS.md "Orders that count"), exactly:
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from core.settings import Settings
 
@@ -29,8 +32,8 @@ REFUND_STATUSES = ("refunded", "returned")
 CANCELLED_STATUSES = ("cancelled", "canceled")
 
 NET_AMOUNT_SQL = (
-    "(CASE WHEN lower(trim(status)) IN ('cancelled', 'canceled') THEN 0::DECIMAL(18, 2) "
-    "WHEN lower(trim(status)) IN ('refunded', 'returned') AND amount > 0 THEN -amount "
+    "(CASE WHEN status IN ('cancelled', 'canceled') THEN 0::DECIMAL(18, 2) "
+    "WHEN status IN ('refunded', 'returned') AND amount > 0 THEN -amount "
     "ELSE amount END)"
 )
 """Net amount of one ``orders`` row (columns unqualified: use it where only ``orders`` is in scope)."""
@@ -90,3 +93,19 @@ def bind(template: str, where: tuple[str, list[Any]], **values: Any) -> tuple[st
         return "?"
 
     return _TOKEN.sub(replace, template), params
+
+
+def query_frame(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, sql: str, params: list[Any] | None = None
+) -> pd.DataFrame:
+    """Run ``sql`` with ``{frame}`` naming ``frame`` (e.g. the per-customer table) in DuckDB.
+
+    The frame is registered under a fresh name on this connection/cursor and unregistered after,
+    so concurrent sessions (each with its own cursor) never see each other's tables.
+    """
+    name = f"kehu_frame_{uuid.uuid4().hex}"
+    con.register(name, frame)
+    try:
+        return con.execute(sql.replace("{frame}", name), params or []).df()
+    finally:
+        con.unregister(name)

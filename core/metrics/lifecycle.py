@@ -6,9 +6,24 @@ per-customer facts as of some date, or aggregates order history in DuckDB.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
+import duckdb
 import numpy as np
 import pandas as pd
 
+from core.errors import KehuError
+from core.filters import Filters, customer_where
+from core.metrics.common import (
+    NET_AMOUNT_SQL,
+    bind,
+    month_end,
+    month_ends_before,
+    query_frame,
+    resolve_as_of,
+)
+from core.metrics.rfm import abc_tiers, labels
 from core.settings import Settings
 
 STAGES: tuple[str, ...] = ("potential", "new", "active", "loyal", "at_risk", "churned")
@@ -18,7 +33,7 @@ STAGES: tuple[str, ...] = ("potential", "new", "active", "loyal", "at_risk", "ch
 def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
     """Exactly one stage per row, rules evaluated in METRICS.md order.
 
-    Needs columns recency_days, tenure_days, orders_total, median_gap_days, abc_tier.
+    Returned as text (codes of ``STAGES``). Needs columns recency_days, tenure_days, orders_total, median_gap_days, abc_tier.
     1 potential: no counted order; 2 churned: recency > churn_days; 3 at_risk: recency >
     risk_days, or orders_total ≥ 3 and recency > cycle_factor × median gap; 4 new: first order
     ever at most new_days before as_of (tenure ≤ new_days); 5 loyal: orders_total ≥ loyal_orders
@@ -38,6 +53,331 @@ def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
             tenure <= s.new_days,
             (orders >= s.loyal_orders) | tier_a,
         ]
-    choices = ["potential", "churned", "at_risk", "new", "loyal"]
-    stages = np.select(conditions, choices, default="active")
-    return pd.Series(stages, index=frame.index, dtype="str")
+    choices = [STAGES.index(code) for code in ("potential", "churned", "at_risk", "new", "loyal")]
+    codes = np.select(conditions, choices, default=STAGES.index("active")).astype(np.int8)
+    return pd.Series(labels(codes, STAGES), index=frame.index)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where customers are now (from the per-customer table)
+
+STAGE_COUNTS_SQL = """
+WITH labels AS (SELECT unnest(?::VARCHAR[]) AS stage, generate_subscripts(?::VARCHAR[], 1) AS position),
+totals AS (SELECT count(*) AS n FROM {frame})
+SELECT l.stage, count(b.customer_id) AS customers,
+       count(b.customer_id) / nullif(any_value(t.n), 0) AS share,
+       coalesce(sum(b.monetary), 0) AS revenue
+FROM labels l CROSS JOIN totals t
+LEFT JOIN {frame} b ON b.lifecycle_stage::VARCHAR = l.stage
+GROUP BY l.stage, l.position
+ORDER BY l.position
+"""
+
+
+def customer_base(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None) -> pd.DataFrame:
+    """``base.customer_base`` (imported late: ``base.classify`` uses ``stage_of`` from here)."""
+    from core.metrics.base import customer_base as build
+
+    return build(con, s, f)
+
+
+def stage_counts(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, base: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Customers, share of all customers and revenue per stage (all six, ``STAGES`` order)."""
+    frame = customer_base(con, s, f) if base is None else base
+    return query_frame(con, frame, STAGE_COUNTS_SQL, [list(STAGES), list(STAGES)])
+
+
+FUNNEL_SQL = """
+WITH steps AS (
+    SELECT count(*) AS all_customers,
+           count(*) FILTER (WHERE orders_total >= 1) AS ordered_once,
+           count(*) FILTER (WHERE orders_total >= 2) AS ordered_twice,
+           count(*) FILTER (WHERE orders_total >= 2 AND (orders_total >= ? OR abc_tier::VARCHAR = 'A')) AS loyal
+    FROM {frame}
+),
+long AS (
+    SELECT unnest(['all', 'ordered_once', 'ordered_twice', 'loyal']) AS step,
+           unnest([all_customers, ordered_once, ordered_twice, loyal]) AS customers,
+           generate_subscripts(['all', 'ordered_once', 'ordered_twice', 'loyal'], 1) AS position
+    FROM steps
+)
+SELECT step, customers,
+       customers / nullif(first_value(customers) OVER w, 0) AS share_of_all,
+       customers / nullif(lag(customers) OVER w, 0) AS share_of_previous,
+       lag(customers) OVER w - customers AS dropped,
+       1 - customers / nullif(lag(customers) OVER w, 0) AS drop_off
+FROM long
+WINDOW w AS (ORDER BY position)
+ORDER BY position
+"""
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, base: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """How far customers got: all → ordered once → ordered twice → loyal, with drop-off.
+
+    Steps are nested, so each is a subset of the one before: "loyal" here means reached the
+    loyal rule (≥ ``loyal_orders`` orders, or ABC tier A) *with at least two orders*, whatever
+    the customer's stage is now (a churned former regular still reached it). Columns: step,
+    customers, share_of_all, share_of_previous, dropped (customers lost since the previous
+    step) and drop_off (= 1 − share_of_previous); the first step has no previous.
+    Step names in the catalogue: ``metrics.funnel.<step>``.
+    """
+    frame = customer_base(con, s, f) if base is None else base
+    return query_frame(con, frame, FUNNEL_SQL, [s.loyal_orders])
+
+
+# ---------------------------------------------------------------------------------------------
+# History: cohorts, stages at past month ends, transitions, churn rate
+
+ORDERS_CTE = """
+c AS (SELECT c.customer_id, c.name, c.region, c.channel, c.owner FROM customers c WHERE {where}),
+ord AS (
+    SELECT customer_id, order_id, min(order_date) AS order_date, sum(net) AS net
+    FROM (
+        SELECT customer_id, order_id, order_date, {net} AS net
+        FROM orders
+        WHERE order_date <= $as_of::DATE AND customer_id IN (SELECT customer_id FROM c)
+    )
+    GROUP BY customer_id, order_id
+)
+""".replace("{net}", NET_AMOUNT_SQL)
+
+COHORT_SQL = """
+WITH {orders},
+firsts AS (
+    SELECT customer_id, date_trunc('month', min(order_date) FILTER (WHERE net > 0))::DATE AS cohort
+    FROM ord GROUP BY customer_id
+),
+sizes AS (
+    SELECT cohort, count(*) AS cohort_size FROM firsts
+    WHERE cohort >= $first_cohort::DATE GROUP BY cohort
+),
+cells AS (
+    SELECT f.cohort,
+           date_diff('month', f.cohort, date_trunc('month', o.order_date)::DATE) AS month_offset,
+           count(DISTINCT o.customer_id) FILTER (WHERE o.net > 0) AS customers,
+           sum(o.net) AS revenue
+    FROM ord o JOIN firsts f USING (customer_id)
+    WHERE f.cohort >= $first_cohort::DATE AND o.order_date >= f.cohort
+    GROUP BY ALL
+),
+grid AS (
+    SELECT s.cohort, s.cohort_size, r.k AS month_offset
+    FROM sizes s, range($months) r(k)
+    WHERE s.cohort + to_months(r.k::INTEGER) <= date_trunc('month', $as_of::DATE)
+)
+SELECT g.cohort, g.cohort_size, g.month_offset,
+       coalesce(cl.customers, 0) AS customers,
+       coalesce(cl.revenue, 0)::DOUBLE AS revenue,
+       coalesce(cl.customers, 0) / g.cohort_size AS customer_retention,
+       coalesce(cl.revenue, 0)::DOUBLE
+           / nullif(first_value(coalesce(cl.revenue, 0)) OVER (PARTITION BY g.cohort ORDER BY g.month_offset), 0)
+           AS revenue_retention
+FROM grid g
+LEFT JOIN cells cl ON cl.cohort = g.cohort AND cl.month_offset = g.month_offset
+ORDER BY g.cohort, g.month_offset
+""".replace("{orders}", ORDERS_CTE)
+
+
+def cohort_retention(
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    f: Filters | None = None,
+    measure: Literal["customers", "revenue"] = "customers",
+    months: int = 12,
+) -> pd.DataFrame:
+    """Monthly retention cohorts, long format (one row per observed cell).
+
+    Cohort = month of the customer's first counted order; the last ``months`` cohorts up to
+    the as_of month; ``month_offset`` k = 0 … months − 1 calendar months after the first.
+    ``customer_retention`` = share of the cohort with a counted order in month k (1.0 at k = 0);
+    ``revenue_retention`` = net revenue of the cohort in month k ÷ its month-0 revenue.
+    ``value`` is the one ``measure`` asks for. Cells after the as_of month are not returned;
+    the as_of month itself is included as observed so far.
+    """
+    if measure not in ("customers", "revenue"):
+        raise KehuError("measure must be 'customers' or 'revenue'.")
+    as_of = resolve_as_of(con, s)
+    first_cohort = _add_months(date(as_of.year, as_of.month, 1), -(months - 1))
+    sql, params = bind(COHORT_SQL, customer_where(f, "c"), as_of=as_of, first_cohort=first_cohort, months=months)
+    cells = con.execute(sql, params).df()
+    cells["value"] = cells["customer_retention" if measure == "customers" else "revenue_retention"]
+    return cells
+
+
+HISTORY_SQL = """
+WITH {orders},
+monthly AS (
+    SELECT customer_id, date_trunc('month', order_date)::DATE AS month,
+           count(*) FILTER (WHERE net > 0) AS orders, sum(net) AS net,
+           min(order_date) FILTER (WHERE net > 0) AS first_day,
+           max(order_date) FILTER (WHERE net > 0) AS last_day
+    FROM ord GROUP BY ALL
+),
+days AS (
+    SELECT customer_id, list_sort(list_distinct(list(order_date))) AS days
+    FROM ord WHERE net > 0 GROUP BY customer_id
+),
+ends AS (SELECT unnest($ends::DATE[]) AS month_end),
+per AS (
+    SELECT e.month_end, m.customer_id, sum(m.orders)::BIGINT AS orders_total, sum(m.net) AS monetary,
+           min(m.first_day) AS first_order_date, max(m.last_day) AS last_order_date
+    FROM monthly m JOIN ends e ON m.month <= e.month_end
+    GROUP BY ALL
+),
+per_end AS (
+    SELECT e.month_end, c.customer_id, c.name, c.region, c.channel, c.owner,
+           coalesce(p.orders_total, 0) AS orders_total,
+           coalesce(p.monetary, 0)::DOUBLE AS monetary,
+           e.month_end - p.last_order_date AS recency_days,
+           e.month_end - p.first_order_date AS tenure_days
+    FROM ends e CROSS JOIN c
+    LEFT JOIN per p ON p.month_end = e.month_end AND p.customer_id = c.customer_id
+)
+SELECT pe.*,
+       -- the median gap only decides a stage for recent customers with >= 3 orders
+       CASE WHEN pe.orders_total >= 3 AND pe.recency_days <= $risk_days THEN
+           list_median(list_transform(
+               range(1, len(list_filter(d.days, lambda x: x <= pe.month_end))),
+               lambda i: d.days[i + 1] - d.days[i]))::DOUBLE
+       END AS median_gap_days
+FROM per_end pe
+LEFT JOIN days d USING (customer_id)
+ORDER BY pe.month_end, pe.customer_id
+""".replace("{orders}", ORDERS_CTE)
+
+
+def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, ends: list[date]) -> pd.DataFrame:
+    """Every customer's stage at each date in ``ends`` (one SQL over the list of dates).
+
+    One row per (month_end, customer) with orders_total, monetary, recency_days, tenure_days,
+    abc_tier and lifecycle_stage as of that date. Simplifications, stated: an order is judged by
+    its net amount as of ``as_of`` (a refund booked after a month end already counts at that
+    month end), and ABC tiers use all history up to each date (``window_days`` is ignored).
+    """
+    as_of = resolve_as_of(con, s)
+    ends = sorted({min(e, as_of) for e in ends})
+    sql, params = bind(HISTORY_SQL, customer_where(f, "c"), as_of=as_of, ends=ends, risk_days=s.risk_days)
+    history = con.execute(sql, params).df()
+    month_end = history["month_end"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, month_end[1:] != month_end[:-1], True])
+    history["abc_tier"] = pd.concat([
+        abc_tiers(part["monetary"], part["recency_days"].notna().to_numpy(), s.abc_a, s.abc_b)
+        for part in (history.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
+    ]) if len(history) else pd.Series(dtype="str")
+    history["lifecycle_stage"] = stage_of(history, s)
+    history["month_end"] = history["month_end"].dt.date
+    return history
+
+
+def stages_at_month_ends(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 12
+) -> pd.DataFrame:
+    """Stage counts at each of the last ``months`` month ends (the last point is as_of itself
+    when it is not a month end), long format: month_end, stage, customers (all six stages)."""
+    ends = month_ends_before(resolve_as_of(con, s), months)
+    history = stages_at(con, s, f, ends)
+    grid = pd.MultiIndex.from_product([sorted(set(history["month_end"])), STAGES], names=["month_end", "stage"])
+    counts = history.groupby(["month_end", "lifecycle_stage"]).size().reindex(grid, fill_value=0)
+    return counts.rename("customers").reset_index()
+
+
+def _period_ends(con: duckdb.DuckDBPyConnection, s: Settings, from_month: date, to_month: date) -> tuple[date, date]:
+    as_of = resolve_as_of(con, s)
+    return min(month_end(from_month), as_of), min(month_end(to_month), as_of)
+
+
+def transitions(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, *, from_month: date, to_month: date
+) -> pd.DataFrame:
+    """From-stage × to-stage counts between the ends of two months (capped at as_of).
+
+    Long format with all 36 cells: from_stage, to_stage, customers, share_of_from (the row
+    share: of the customers in from_stage, the part now in to_stage).
+    """
+    start, end = _period_ends(con, s, from_month, to_month)
+    moves = _moves(con, s, f, start, end)
+    grid = pd.MultiIndex.from_product([STAGES, STAGES], names=["from_stage", "to_stage"])
+    counts = moves.groupby(["from_stage", "to_stage"]).size().reindex(grid, fill_value=0)
+    matrix = counts.rename("customers").reset_index()
+    row_total = matrix.groupby("from_stage")["customers"].transform("sum")
+    matrix["share_of_from"] = matrix["customers"] / row_total.where(row_total > 0)
+    return matrix
+
+
+def movers(
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    f: Filters | None = None,
+    *,
+    from_month: date,
+    to_month: date,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    limit: int = 100,
+) -> pd.DataFrame:
+    """Customers whose stage changed between the two month ends, highest monetary first.
+
+    Optionally only one cell of the transition matrix; ``limit`` rows; column ``total`` = how
+    many moved in all (before the limit).
+    """
+    for value in (from_stage, to_stage):
+        if value is not None and value not in STAGES:
+            raise KehuError(f"Unknown stage {value!r}.")
+    start, end = _period_ends(con, s, from_month, to_month)
+    moves = _moves(con, s, f, start, end)
+    keep = moves["from_stage"] != moves["to_stage"]
+    if from_stage is not None:
+        keep &= moves["from_stage"] == from_stage
+    if to_stage is not None:
+        keep &= moves["to_stage"] == to_stage
+    moved = moves[keep].sort_values(["monetary", "customer_id"], ascending=[False, True])
+    out = moved.head(max(0, int(limit))).reset_index(drop=True)
+    out["total"] = int(keep.sum())
+    return out
+
+
+def _moves(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date) -> pd.DataFrame:
+    """One row per customer: stage at ``start`` and at ``end`` (plus value as of ``end``)."""
+    history = stages_at(con, s, f, [start, end])
+    before = history[history["month_end"] == start].set_index("customer_id")
+    after = history[history["month_end"] == end].set_index("customer_id")
+    out = after[["name", "region", "channel", "owner", "recency_days", "orders_total", "monetary"]].copy()
+    out.insert(0, "from_stage", before["lifecycle_stage"].reindex(out.index))
+    out.insert(1, "to_stage", after["lifecycle_stage"])
+    return out.reset_index()
+
+
+def churn_rate_by_month(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 12
+) -> pd.DataFrame:
+    """Churn rate per month (METRICS.md "Churn"), for the last ``months`` months.
+
+    For the month ending at ``month_end`` (the last one ends at as_of): active_start = customers
+    whose last counted order was at most ``churn_days`` before the previous month end;
+    churned = those of them whose last order is more than ``churn_days`` before ``month_end``
+    (no order since); churn_rate = churned / active_start (NULL when nobody was active).
+    """
+    ends = month_ends_before(resolve_as_of(con, s), months + 1)
+    history = stages_at(con, s, f, ends)
+    recency = history.pivot(index="customer_id", columns="month_end", values="recency_days")
+    rows = []
+    for start, end in zip(ends[:-1], ends[1:], strict=True):
+        active = recency[start].notna() & (recency[start] <= s.churn_days)
+        churned = active & (recency[end] > s.churn_days)
+        n_active, n_churned = int(active.sum()), int(churned.sum())
+        rows.append({
+            "month_end": end, "active_start": n_active, "churned": n_churned,
+            "churn_rate": n_churned / n_active if n_active else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def _add_months(d: date, months: int) -> date:
+    """The first day of the month ``months`` away from ``d``'s month (``d`` is a first day)."""
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.filters import Filters
 from core.settings import Settings
@@ -33,83 +34,149 @@ SEGMENTS: tuple[str, ...] = (
 TIERS: tuple[str, ...] = ("A", "B", "C")
 
 
+def labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.arrays.ArrowStringArray:
+    """Text labels ``names[code]`` (missing where code = −1) as pandas' default ``str`` dtype.
+
+    Built through Arrow in ~30 ms per million rows (an object array would take ~5× longer),
+    so callers get ordinary strings: ``fillna``, ``==`` and ``.map`` behave as on any column.
+    """
+    taken = pa.array(names, pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    return pd.arrays.ArrowStringArray(taken, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def min_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ascending ranks with ties sharing their lowest rank (SQL ``RANK()``), as float.
+
+    Integer inputs with a small range (recency, frequency) are counted with ``bincount`` in
+    O(n); anything else is sorted once.
+    """
+    n = values.size
+    if n == 0:
+        return np.empty(0)
+    if np.issubdtype(values.dtype, np.integer) or np.all(np.mod(values, 1) == 0):
+        low, high = values.min(), values.max()
+        if high - low <= 4 * n + 1024:
+            shifted = (values - low).astype(np.int64)
+            counts = np.bincount(shifted)
+            below = np.cumsum(counts) - counts
+            return below[shifted].astype(float) + 1
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first_position = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    ranks = np.empty(n)
+    ranks[order] = first_position + 1
+    return ranks
+
+
+def scores_from_ranks(ranks: np.ndarray, buckets: int) -> pd.arrays.IntegerArray:
+    """``1 + floor((min_rank − 1) · buckets / n)`` over the non-NaN ranks (n = their count)."""
+    present = ~np.isnan(ranks)
+    n = int(present.sum())
+    scores = np.zeros(ranks.size, dtype=np.int8)
+    if n:
+        scores[present] = 1 + np.floor((ranks[present] - 1) * buckets / n).astype(np.int8)
+    return pd.arrays.IntegerArray(scores, ~present)
+
+
 def bucket_scores(values: pd.Series, buckets: int = 5, higher_is_better: bool = True) -> pd.Series:
-    """Scores 1..buckets by rank, ties never split; NaN values get no score (<NA>).
+    """Scores 1..buckets by rank, ties never split; missing values get no score (<NA>).
 
     ``score = 1 + floor((min_rank − 1) · buckets / n)`` where ``min_rank`` is the 1-based rank of
     the value among the ``n`` non-missing values, equal values sharing their lowest rank
     (SQL ``RANK()``). With ``higher_is_better=False`` (recency) the rank is taken in descending
     order, so the smallest value — the most recent customer — gets the top score.
     Example, n = 10, buckets = 5, values 1,1,1,2,3,4,5,6,7,8: min ranks 1,1,1,4,5,…,10 →
-    scores 1,1,1,2,2,3,3,4,4,5.
+    scores 1,1,1,2,3,3,4,4,5,5 (the three tied 1s share score 1).
     """
-    present = values.notna()
-    n = int(present.sum())
-    out = pd.Series(pd.NA, index=values.index, dtype="Int8")
+    raw = values.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(raw)
+    ranks = np.full(raw.size, np.nan)
+    kept = raw[present] if higher_is_better else -raw[present]
+    ranks[present] = min_ranks(kept)
+    return pd.Series(scores_from_ranks(ranks, buckets), index=values.index)
+
+
+def monetary_positions(monetary: np.ndarray, scored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two facts about M that need a sort, so ``classify`` never sorts: per customer, the
+    ascending min-rank of M among scored customers, and the ABC ``start`` share (cumulative share
+    of total positive M before the customer, M descending, ties by position). NaN where undefined.
+    """
+    m_rank = np.full(monetary.size, np.nan)
+    share = np.full(monetary.size, np.nan)
+    idx = np.flatnonzero(scored)
+    n = idx.size
     if n == 0:
-        return out
-    ranks = values[present].rank(method="min", ascending=higher_is_better).to_numpy()
-    scores = 1 + np.floor((ranks - 1) * buckets / n).astype(np.int8)
-    out[present] = scores
-    return out
+        return m_rank, share
+    m = np.nan_to_num(monetary[idx].astype(float))
+    order = np.argsort(-m, kind="stable")
+    ordered = m[order]
+    # ascending min-rank = n − (number of values ≥ v) + 1 = n − (last index of v's tie group)
+    ends = np.r_[ordered[1:] != ordered[:-1], True]
+    last = np.minimum.accumulate(np.where(ends, np.arange(n), n)[::-1])[::-1]
+    m_rank[idx[order]] = n - last
+    positive = ordered > 0  # a prefix of the descending order
+    if positive.any():
+        pos = ordered[positive]
+        share[idx[order[positive]]] = (np.cumsum(pos) - pos) / pos.sum()
+    return m_rank, share
+
+
+def abc_from_share(share: np.ndarray, scored: np.ndarray, abc_a: float, abc_b: float) -> pd.arrays.ArrowStringArray:
+    """A if start share < abc_a, B if < abc_b, else C; scored customers without a share (M ≤ 0) C."""
+    codes = np.where(scored, 2, -1).astype(np.int8)
+    with np.errstate(invalid="ignore"):
+        codes[share < abc_b] = 1
+        codes[share < abc_a] = 0
+    return labels(codes, TIERS)
 
 
 def comparison_points(
-    recency: pd.Series, frequency: pd.Series, monetary: pd.Series, compare: str = "mean"
+    recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, compare: str = "mean"
 ) -> tuple[float, float, float]:
     """Mean (or median) of R, F, M over the given (scored) customers."""
-    if compare == "median":
-        return float(recency.median()), float(frequency.median()), float(monetary.median())
-    return float(recency.mean()), float(frequency.mean()), float(monetary.mean())
+    point = np.median if compare == "median" else np.mean
+    return float(point(recency)), float(point(frequency)), float(point(monetary))
 
 
 def segment_codes(
     recency: pd.Series, frequency: pd.Series, monetary: pd.Series, compare: str = "mean"
 ) -> pd.Series:
-    """The eight-segment code of every customer whose recency is known (others <NA>).
+    """The eight-segment code of every customer whose recency is known (others missing).
 
     Compared with the mean (or median) over those customers: R is high when recency is strictly
     *below* the point (more recent), F and M are high when strictly *above* it — so a customer
     exactly at the point counts as low, and with the median a majority tie stays "low".
+    Returned as text (codes of ``SEGMENTS``).
     """
-    scored = recency.notna()
-    out = pd.Series(pd.NA, index=recency.index, dtype="str")
-    if not scored.any():
-        return out
-    r, f, m = recency[scored], frequency[scored], monetary[scored]
-    r0, f0, m0 = comparison_points(r, f, m, compare)
-    bits = (
-        (r.to_numpy() < r0).astype(np.int8) * 4
-        + (f.to_numpy() > f0).astype(np.int8) * 2
-        + (m.to_numpy() > m0).astype(np.int8)
-    )
-    out[scored] = np.asarray(SEGMENT_BY_BITS, dtype=object)[bits]
-    return out
+    r = recency.to_numpy(dtype=float, na_value=np.nan)
+    scored = ~np.isnan(r)
+    codes = np.full(r.size, -1, dtype=np.int8)
+    if scored.any():
+        r = r[scored]
+        f = frequency.to_numpy(dtype=float, na_value=np.nan)[scored]
+        m = monetary.to_numpy(dtype=float, na_value=np.nan)[scored]
+        r0, f0, m0 = comparison_points(r, f, m, compare)
+        bits = (r < r0) * 4 + (f > f0) * 2 + (m > m0)
+        codes[scored] = _SEGMENT_CODE_BY_BITS[bits]
+    return pd.Series(labels(codes, SEGMENTS), index=recency.index)
 
 
-def abc_tiers(monetary: pd.Series, scored: pd.Series, abc_a: float = 0.70, abc_b: float = 0.90) -> pd.Series:
-    """ABC tier of every scored customer (others <NA>).
+_SEGMENT_CODE_BY_BITS = np.array([SEGMENTS.index(code) for code in SEGMENT_BY_BITS], dtype=np.int8)
 
-    Customers with M > 0 sorted by M descending (ties by position in the frame, i.e. stably);
-    ``start`` = cumulative share of total positive revenue *before* the customer. A if
-    ``start < abc_a``, B if ``start < abc_b``, else C — so the customer that crosses a cut-off
-    belongs to the tier it starts in. Scored customers with M ≤ 0 are C.
+
+def abc_tiers(monetary: pd.Series, scored: np.ndarray, abc_a: float = 0.70, abc_b: float = 0.90) -> pd.Series:
+    """ABC tier (``A``/``B``/``C``) of every scored customer (others missing).
+
+    Customers with M > 0 sorted by M descending (ties by position in the frame — customer_id
+    order for ``customer_facts``); ``start`` = cumulative share of total positive revenue
+    *before* the customer. A if ``start < abc_a``, B if ``start < abc_b``, else C — so the
+    customer that crosses a cut-off belongs to the tier it starts in. Scored customers with
+    M ≤ 0 are C.
     """
-    out = pd.Series(pd.NA, index=monetary.index, dtype="str")
-    out[scored.to_numpy()] = "C"
-    positive = scored.to_numpy() & (monetary.fillna(0).to_numpy() > 0)
-    m = monetary.to_numpy(dtype=float, na_value=0.0)[positive]
-    if m.size == 0:
-        return out
-    order = np.argsort(-m, kind="stable")
-    sorted_m = m[order]
-    total = sorted_m.sum()
-    start = (np.cumsum(sorted_m) - sorted_m) / total
-    tiers_sorted = np.where(start < abc_a, "A", np.where(start < abc_b, "B", "C"))
-    tiers = np.empty(m.size, dtype=object)
-    tiers[order] = tiers_sorted
-    out[positive] = tiers
-    return out
+    is_scored = np.asarray(scored, dtype=bool)
+    _, share = monetary_positions(monetary.to_numpy(dtype=float, na_value=0.0), is_scored)
+    return pd.Series(abc_from_share(share, is_scored, abc_a, abc_b), index=monetary.index)
 
 
 def scores(
