@@ -56,7 +56,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.col.customers": ("客户数", "Customers"),
     "followup.col.bought_again": ("再次购买", "Bought again"),
     "followup.col.rate": ("复购率", "Rate"),
-    "followup.col.side": ("版本", "Version"),
+    "followup.col.side": ("对比", "Which"),
     "followup.group.contacted": ("已跟进的预警客户", "Warned and contacted"),
     "followup.group.not_contacted": ("未跟进的预警客户", "Warned, not contacted"),
     "followup.side.theirs": ("数据库中的当前版本（他人保存）", "Current version (saved by someone else)"),
@@ -108,6 +108,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Who contacts which customer when, and what came of it. Edit, add or delete rows in the "
         "table, then press Save.",
     ),
+    "followup.section": ("部分", "Section"),
+    "followup.section.plan": ("计划", "Plan"),
+    "followup.section.generate": ("从流失预警生成", "Generate from churn warnings"),
+    "followup.section.stats": ("统计", "Statistics"),
     "followup.view": ("范围", "View"),
     "followup.due": ("到期", "Due"),
     "followup.by_customer": ("按客户", "By customer"),
@@ -149,7 +153,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "Take the customers with the highest risk × value, assign owners and dates, preview, then create.",
     ),
     "followup.gen.source_model": ("排序依据：流失预警模型（风险×价值）。", "Ranked by the churn-warning model (risk × value)."),
-    "followup.gen.source_rule": (
+    "followup.gen.source_rules": (
+        "排序依据：流失风险（规则估计）×价值。",
+        "Ranked by churn risk (rule-based estimate) × value.",
+    ),
+    "followup.gen.source_stage": (
         "流失预警模型暂不可用：改用生命周期为“预警”的客户，按消费金额排序。",
         "The churn-warning model is not available: using customers in the at-risk lifecycle stage, ranked by spend.",
     ),

@@ -1,0 +1,343 @@
+"""Follow-up plan 跟进计划 — edit the shared plan, generate it from churn warnings, see what came of it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import export, followup
+from core.errors import KehuError
+from core.followup import ACTIONS, OUTCOMES, STATUSES
+from ui import context
+from ui.cache import cached
+from ui.errors import show as show_error
+
+ctx = context.current()
+t = ctx.t
+today = date.today()
+editable = followup.can_edit(ctx.user)
+actor = followup.actor_of(ctx.user)
+
+SNAP = "followup.snapshot"      # the plan as loaded: params, frame, editor generation
+REPORT = "followup.report"      # the last save's report, shown after the reload
+PREVIEW = "followup.preview"    # the generated plan waiting for "create"
+MAX_ROWS = 2000
+EDITOR_COLUMNS = ["followup_id", "customer_id", "customer_name", "owner", "action", "due_date",
+                  "status", "outcome", "note", "overdue", "source", "updated_by", "updated_at", "version"]
+READ_ONLY = ["followup_id", "customer_name", "overdue", "source", "updated_by", "updated_at", "version"]
+
+
+def label(kind: str) -> Any:
+    """format_func for a coded choice: "call" → 电话 / Call."""
+    return lambda code: t(f"followup.{kind}.{code}") if code else ""
+
+
+def headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names in the manager's language (for read-only tables and exports)."""
+    return frame.rename(columns={c: t(f"followup.col.{c}") for c in frame.columns})
+
+
+def load(params: dict[str, Any]) -> None:
+    """Take a fresh snapshot of the plan; a new editor generation drops the old edits."""
+    frame = followup.list_plan(
+        ctx.con, ctx.filters, view=params["view"], user=ctx.user, today=today, due=params["due"],
+        customer_id=params["customer"], include_closed=params["closed"], limit=MAX_ROWS + 1,
+    )
+    gen = st.session_state.get(SNAP, {}).get("gen", 0) + 1
+    st.session_state[SNAP] = {"params": params, "frame": frame.reset_index(drop=True), "gen": gen}
+
+
+def show_report(report: followup.SaveReport) -> None:
+    """What was saved, and every refused row with its reason (conflicts: both versions)."""
+    if report.saved:
+        st.success(t("followup.saved", created=report.created, updated=report.updated,
+                     deleted=report.deleted))
+    if not report.refused:
+        return
+    st.error(t("followup.refused", n=len(report.refused)) + "\n\n"
+             + "\n".join(f"- {r.message(ctx.lang)}" for r in report.refused))
+    for r in report.refused:
+        if r.theirs is None:
+            continue
+        sides = pd.DataFrame([{"side": t("followup.side.theirs"), **r.theirs},
+                              {"side": t("followup.side.yours"), **(r.yours or {})}])
+        keep = ["side"] + [c for c in followup.EDITABLE + ("version", "updated_by", "updated_at")
+                           if c in sides.columns]
+        st.caption(f"#{r.followup_id}")
+        st.dataframe(headers(sides[keep].astype("string").fillna("")), hide_index=True, width="stretch")
+    st.info(t("followup.refused_hint"))
+
+
+def export_buttons(frame: pd.DataFrame) -> None:
+    """CSV and XLSX of what the table shows, built only when clicked."""
+    table = headers(frame.drop(columns=["version"], errors="ignore"))
+    left, right = st.columns(2)
+    left.download_button(t("followup.export_csv"), lambda: export.to_csv_bytes(table),
+                         file_name=f"followups_{today.isoformat()}.csv", mime="text/csv",
+                         on_click="ignore", icon=":material/download:")
+    right.download_button(t("followup.export_xlsx"), lambda: export.to_xlsx_bytes(table, "followups"),
+                          file_name=f"followups_{today.isoformat()}.xlsx", on_click="ignore",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          icon=":material/download:")
+
+
+def column_config(customers: pd.DataFrame, owners: tuple[str, ...]) -> dict[str, Any]:
+    """Types, dropdowns and date pickers; core validates again (the editor drops bad cells)."""
+    cc = st.column_config
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    ids = list(names)
+    customer = (cc.SelectboxColumn(t("followup.col.customer_id"), options=ids, required=True,
+                                   format_func=lambda c: f"{c} {names.get(c) or ''}".strip(),
+                                   help=t("followup.help.customer_id"))
+                if len(ids) <= 5000 else cc.TextColumn(t("followup.col.customer_id"), required=True))
+    return {
+        "followup_id": cc.NumberColumn(t("followup.col.followup_id"), format="%d"),
+        "customer_id": customer,
+        "customer_name": cc.TextColumn(t("followup.col.customer_name")),
+        "owner": cc.SelectboxColumn(t("followup.col.owner"), options=list(owners), required=True,
+                                    default=actor.owner_name if actor.owner_name in owners else None),
+        "action": cc.SelectboxColumn(t("followup.col.action"), options=list(ACTIONS), required=True,
+                                     default="call", format_func=label("action")),
+        "due_date": cc.DateColumn(t("followup.col.due_date"), required=True, format="YYYY-MM-DD",
+                                  default=today + timedelta(days=1)),
+        "status": cc.SelectboxColumn(t("followup.col.status"), options=list(STATUSES), required=True,
+                                     default="planned", format_func=label("status")),
+        "outcome": cc.SelectboxColumn(t("followup.col.outcome"), options=list(OUTCOMES),
+                                      format_func=label("outcome"), help=t("followup.help.outcome")),
+        "note": cc.TextColumn(t("followup.col.note"), max_chars=followup.NOTE_MAX, width="large"),
+        "overdue": cc.CheckboxColumn(t("followup.col.overdue")),
+        "source": cc.SelectboxColumn(t("followup.col.source"), options=list(followup.SOURCES),
+                                     format_func=label("source")),
+        "updated_by": cc.TextColumn(t("followup.col.updated_by")),
+        "updated_at": cc.DatetimeColumn(t("followup.col.updated_at"), format="YYYY-MM-DD HH:mm"),
+        "version": cc.NumberColumn(t("followup.col.version"), format="%d"),
+    }
+
+
+def plan_section() -> None:
+    """Views, the editor, Save, export and the change history."""
+    snap = st.session_state.get(SNAP)
+    editor_key = f"followup.editor.{snap['gen']}" if snap else None
+    pending = (followup.changes_from_editor(snap["frame"], st.session_state.get(editor_key) or {})
+               if snap and editable else [])
+
+    customers = followup.customer_choices(ctx.con, ctx.filters)
+    c1, c2, c3, c4 = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
+    default_view = "mine" if actor.role == "manager" and actor.owner_name else "all"
+    view = c1.segmented_control(t("followup.view"), list(followup.VIEWS), default=default_view,
+                                format_func=label("view"), key="followup.view",
+                                disabled=bool(pending)) or default_view
+    due = c2.selectbox(t("followup.due"), list(followup.DUE_FILTERS), format_func=label("due"),
+                       key="followup.due_filter", disabled=bool(pending))
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    customer = c3.selectbox(t("followup.by_customer"), [None, *names], key="followup.customer",
+                            format_func=lambda c: t("followup.by_customer_all") if c is None
+                            else f"{c} {names.get(c) or ''}", disabled=bool(pending))
+    closed = c4.toggle(t("followup.include_closed"), value=True, key="followup.closed",
+                       disabled=bool(pending))
+    params = {"view": view, "due": due, "customer": customer, "closed": closed}
+
+    report = st.session_state.pop(REPORT, None)
+    if report is not None:
+        show_report(report)
+    if snap is None or (snap["params"] != params and not pending):
+        load(params)
+        st.rerun()
+    if pending and snap["params"] != params:
+        st.info(t("followup.view_locked"))
+
+    frame: pd.DataFrame = snap["frame"]
+    if len(frame) > MAX_ROWS:
+        st.warning(t("followup.truncated", n=MAX_ROWS))
+        frame = frame.head(MAX_ROWS)
+    if not editable:
+        st.info(t("followup.readonly"))
+    st.caption(t("followup.rows", n=len(frame)))
+    st.data_editor(
+        frame[EDITOR_COLUMNS], key=editor_key, hide_index=True, width="stretch",
+        num_rows="dynamic" if editable else "fixed",
+        disabled=READ_ONLY if editable else True,
+        column_config=column_config(customers, followup.known_owners(ctx.con)),
+    )
+    if pending:
+        st.warning(t("followup.unsaved", n=len(pending)))
+    b1, b2, _ = st.columns([1, 1, 4])
+    if editable and b1.button(t("followup.save"), type="primary", key="followup.save",
+                              disabled=not pending, icon=":material/save:"):
+        try:
+            saved = followup.save_changes(ctx.con, ctx.user, pending, f=ctx.filters)
+        except KehuError as err:
+            st.error(str(err))
+        else:
+            st.session_state[REPORT] = saved
+            load(params)
+            st.rerun()
+    if b2.button(t("followup.discard") if pending else t("followup.reload"), key="followup.reload",
+                 icon=":material/refresh:"):
+        load(params)
+        st.rerun()
+
+    export_buttons(frame[[c for c in EDITOR_COLUMNS if c != "overdue"]])
+
+    with st.expander(t("followup.history")):
+        if customer is not None:
+            hist = followup.history(ctx.con, customer_id=customer)
+        else:
+            ids = frame["followup_id"].tolist()
+            pick = st.selectbox(t("followup.col.followup_id"), ids, key="followup.history_id",
+                                format_func=lambda i: f"#{i}") if ids else None
+            hist = followup.history(ctx.con, followup_id=pick) if pick is not None else pd.DataFrame()
+        if hist.empty:
+            st.write(t("followup.history_empty"))
+        else:
+            st.dataframe(headers(hist[["followup_id", "version", "op", "changed_by", "changed_at", "changes"]]),
+                         hide_index=True, width="stretch")
+
+
+def warning_candidates() -> tuple[pd.DataFrame, str, str]:
+    """Customers ranked by churn risk × value (model or its rule fallback), else at-risk by spend."""
+    try:
+        from core.metrics import churn
+
+        result = cached(churn.score)(ctx, lang=ctx.lang)
+        scores = result.scores.dropna(subset=["risk_x_value"])
+        method = "model" if result.method == "model" else "rules"
+        return scores[["customer_id", "risk_x_value", "churn_reasons"]], method, result.note
+    except (ImportError, AttributeError, KeyError):
+        from core.metrics.base import customer_base
+
+        base = cached(customer_base)(ctx)
+        risky = base[base["lifecycle_stage"] == "at_risk"]
+        return risky.assign(risk_x_value=risky["monetary"])[["customer_id", "risk_x_value"]], "stage", ""
+
+
+def generate_section() -> None:
+    """From the churn-warning list to an assigned plan: choose, preview, create."""
+    st.caption(t("followup.gen.caption"))
+    if not editable:
+        st.info(t("followup.readonly"))
+        return
+    customers = followup.customer_choices(ctx.con, ctx.filters)
+    names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    with st.form("followup.gen"):
+        c1, c2 = st.columns(2)
+        top_n = c1.number_input(t("followup.gen.top_n"), 1, 1000, 20, key="followup.gen.top_n")
+        picked = c2.multiselect(t("followup.gen.pick"), list(names), key="followup.gen.pick",
+                                format_func=lambda c: f"{c} {names.get(c) or ''}")
+        c3, c4 = st.columns(2)
+        assign = c3.radio(t("followup.gen.assign"), ["own", "capacity"], key="followup.gen.assign",
+                          format_func=lambda a: t(f"followup.gen.assign.{a}"))
+        capacity = c4.number_input(t("followup.gen.capacity"), 1, 500, 10, key="followup.gen.capacity")
+        c5, c6 = st.columns(2)
+        action = c5.selectbox(t("followup.gen.action"), list(ACTIONS), format_func=label("action"),
+                              key="followup.gen.action")
+        first_due = c6.date_input(t("followup.gen.first_due"), today + timedelta(days=1),
+                                  key="followup.gen.first_due")
+        allow = st.checkbox(t("followup.gen.allow_duplicates"), key="followup.gen.allow")
+        go = st.form_submit_button(t("followup.gen.preview"), type="primary", icon=":material/preview:")
+    if go:
+        with st.spinner(t("followup.gen.preview")):
+            candidates, method, note = warning_candidates()
+            try:
+                preview = followup.generate_from_warnings(
+                    ctx.con, ctx.user, candidates, customer_ids=picked or None, top_n=int(top_n),
+                    assign=assign, capacity_per_week=int(capacity), action=action,
+                    first_due=first_due, allow_duplicates=allow, f=ctx.filters,
+                )
+            except KehuError as err:
+                st.error(str(err))
+                return
+        st.session_state[PREVIEW] = {"frame": preview, "method": method, "note": note, "allow": allow}
+
+    pending = st.session_state.get(PREVIEW)
+    if pending is None:
+        return
+    preview, method = pending["frame"], pending["method"]
+    st.caption(" ".join(filter(None, [t(f"followup.gen.source_{method}"), pending["note"]])))
+    if preview.empty:
+        st.info(t("followup.gen.no_candidates"))
+        return
+    shown = preview.assign(
+        action=preview["action"].map(label("action")),
+        skip_reason=preview["skip_reason"].map(lambda r: t(f"followup.skip.{r}") if isinstance(r, str) else ""),
+    )
+    st.dataframe(headers(shown), hide_index=True, width="stretch")
+    todo = int(preview["skip_reason"].isna().sum())
+    if todo < len(preview):
+        st.caption(t("followup.gen.skipped", n=len(preview) - todo))
+    if st.button(t("followup.gen.create", n=todo), type="primary", disabled=todo == 0,
+                 key="followup.gen.create", icon=":material/playlist_add:"):
+        try:
+            report = followup.create_plan(ctx.con, ctx.user, preview, f=ctx.filters,
+                                          allow_duplicates=pending["allow"])
+        except KehuError as err:
+            st.error(str(err))
+            return
+        del st.session_state[PREVIEW]
+        st.session_state.pop(SNAP, None)  # the plan view reloads with the new rows
+        st.success(t("followup.gen.created", n=report.created))
+        if report.refused:
+            show_report(followup.SaveReport(refused=report.refused))
+
+
+def stats_section() -> None:
+    """Planned vs done per owner per week, outcomes, and contacted vs not contacted."""
+    s = followup.stats(ctx.con, ctx.settings, ctx.filters, weeks=12, today=today)
+    st.subheader(t("followup.stats.weekly"))
+    if s.weekly.empty:
+        st.write(t("common.no_data"))
+    else:
+        weekly = s.weekly.melt(id_vars=["owner", "week"], value_vars=["planned", "done"],
+                               var_name="kind", value_name="n")
+        weekly["kind"] = weekly["kind"].map(lambda k: t(f"followup.col.{k}"))
+        weekly["week"] = pd.to_datetime(weekly["week"])
+        chart = alt.Chart(weekly).mark_bar().encode(
+            x=alt.X("yearmonthdate(week):O", title=t("followup.col.week")),
+            xOffset="kind:N",
+            y=alt.Y("sum(n):Q", title=t("followup.col.n")),
+            color=alt.Color("kind:N", title=""),
+            tooltip=["owner:N", "kind:N", "sum(n):Q"],
+        )
+        st.altair_chart(chart, width="stretch")
+        table = s.weekly.assign(done_rate=s.weekly["done_rate"].map(
+            lambda r: "—" if pd.isna(r) else f"{r:.0%}"))
+        st.dataframe(headers(table[["owner", "week", "planned", "done", "done_rate"]]),
+                     hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("followup.stats.outcomes"))
+        if s.outcomes.empty:
+            st.write(t("common.no_data"))
+        else:
+            outcomes = s.outcomes.assign(outcome=s.outcomes["outcome"].map(label("outcome")))
+            st.altair_chart(alt.Chart(outcomes).mark_bar().encode(
+                x=alt.X("n:Q", title=t("followup.col.n")),
+                y=alt.Y("outcome:N", sort="-x", title=""),
+                tooltip=["outcome:N", "n:Q", alt.Tooltip("share:Q", format=".0%")],
+            ), width="stretch")
+    with right:
+        st.subheader(t("followup.stats.effect"))
+        effect = s.effect.assign(
+            group=s.effect["group"].map(lambda g: t(f"followup.group.{g}")),
+            rate=s.effect["rate"].map(lambda r: "—" if pd.isna(r) else f"{r:.0%}"),
+        )
+        st.dataframe(headers(effect), hide_index=True, width="stretch")
+        st.caption(t("followup.stats.effect_help", start=s.start.isoformat(), end=s.end.isoformat()))
+        if s.small_sample:
+            st.warning(t("followup.stats.small", n=ctx.settings.small_sample_n))
+
+
+st.title(t("followup.title"))
+st.caption(t("followup.caption"))
+section = st.segmented_control(
+    t("followup.section"), ["plan", "generate", "stats"], default="plan",
+    format_func=lambda s: t(f"followup.section.{s}"), key="followup.section", label_visibility="collapsed",
+) or "plan"
+try:
+    {"plan": plan_section, "generate": generate_section, "stats": stats_section}[section]()
+except Exception as exc:  # st.rerun/st.stop are BaseExceptions and pass through
+    show_error(exc, ctx.lang)

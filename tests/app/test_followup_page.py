@@ -1,0 +1,191 @@
+"""AppTest of the follow-up plan page: edit and save, conflicts, validation, generate, read-only.
+
+AppTest cannot type into ``st.data_editor``; it seeds the editor's edit state (edited_rows,
+added_rows, deleted_rows) through ``at.session_state`` exactly as the browser would send it, and
+the page then runs its real Save path (``changes_from_editor`` → ``save_changes``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import db
+from core import followup as fu
+from core.filters import Filters
+from core.followup import Actor
+from core.i18n import t
+from core.settings import Settings
+from ui import context
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "followup.py")
+SOON = date.today() + timedelta(days=3)
+
+
+@pytest.fixture
+def con(tmp_path, monkeypatch):
+    """A small shop of our own (not the demo): wang owns C1, C2; li owns C3, C4; C2 and C4 lapsed."""
+    path = tmp_path / "kehu.duckdb"
+    monkeypatch.setenv("KEHU_DB", str(path))
+    st.cache_data.clear()  # cached core calls are keyed on data version, not on the file
+    con = db.connect(path)
+    con.executemany("INSERT INTO customers (customer_id, name, owner) VALUES (?, ?, ?)",
+                    [("C1", "甲公司", "wang"), ("C2", "乙公司", "wang"), ("C3", "丙公司", "li"),
+                     ("C4", "丁公司", "li")])
+    today = date.today()
+    con.executemany(
+        "INSERT INTO orders (order_id, customer_id, order_date, amount) VALUES (?, ?, ?, ?)",
+        [("O1", "C1", today - timedelta(days=5), 100), ("O2", "C2", today - timedelta(days=120), 900),
+         ("O3", "C3", today - timedelta(days=10), 200), ("O4", "C4", today - timedelta(days=130), 500)],
+    )
+    fu.save_changes(con, Actor("seed", "admin"), [
+        {"op": "create", "customer_id": "C1", "owner": "wang", "action": "call", "due_date": SOON},
+        {"op": "create", "customer_id": "C3", "owner": "li", "action": "visit", "due_date": SOON},
+    ])
+    yield con
+    con.close()
+
+
+def run(user=None, filters: Filters | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if user is not None:
+        # app.py builds the context after sign-in; a bare page test hands it over the same way
+        cur = context.cursor()
+        at.session_state[context.CTX_KEY] = context.Ctx(
+            con=cur, lang="en", settings=Settings(as_of=date.today()),
+            filters=filters or Filters(), user=user, data_version=db.data_version(cur))
+    return at.run()
+
+
+def editor(at: AppTest):
+    (ed,) = at.data_editor
+    return ed
+
+
+def edit(at: AppTest, edited=None, added=None, deleted=None) -> AppTest:
+    """Seed the editor's edit state the way the browser reports it, and rerun."""
+    at.session_state[editor(at).key] = {"edited_rows": edited or {}, "added_rows": added or [],
+                                        "deleted_rows": deleted or []}
+    return at.run()
+
+
+def save(at: AppTest) -> AppTest:
+    return at.button(key="followup.save").click().run()
+
+
+def stored(con, customer_id: str) -> dict:
+    cur = con.execute("SELECT note, status, outcome, version, updated_by FROM followups "
+                      "WHERE customer_id = ? AND NOT deleted ORDER BY followup_id", [customer_id])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[-1], strict=True)) if rows else {}
+
+
+def test_page_shows_the_plan_without_errors(con):
+    at = run()
+    assert not at.exception and not at.error
+    table = editor(at).value
+    assert list(table["customer_id"]) == ["C1", "C3"]
+    assert editor(at).editing_mode == "dynamic"
+    assert at.button(key="followup.save").disabled  # nothing to save yet
+
+
+def test_edit_a_cell_and_save(con):
+    at = run()
+    at = edit(at, edited={0: {"note": "已电话沟通", "status": "done", "outcome": "reached"}})
+    assert any("unsaved" in w.value or "未保存" in w.value for w in at.warning)
+    at = save(at)
+    assert not at.exception and not at.error
+    assert any("1" in s.value for s in at.success)
+    row = stored(con, "C1")
+    assert (row["note"], row["status"], row["outcome"], row["version"], row["updated_by"]) == (
+        "已电话沟通", "done", "reached", 2, "admin")
+    assert stored(con, "C3")["version"] == 1  # untouched rows are not written
+    # the table was reloaded: the new version is what the next save will hand back
+    assert list(editor(at).value["version"]) == [2, 1]
+    assert not at.warning
+
+
+def test_add_and_delete_rows(con):
+    at = run()
+    at = edit(at, added=[{"customer_id": "C2", "owner": "wang", "action": "email",
+                          "due_date": SOON.isoformat(), "status": "planned"}], deleted=[1])
+    at = save(at)
+    assert not at.error
+    assert stored(con, "C2")["version"] == 1 and stored(con, "C3") == {}
+    assert sorted(editor(at).value["customer_id"]) == ["C1", "C2"]
+
+
+def test_row_changed_underneath_is_refused_with_both_versions(con):
+    at = run()
+    # someone else saves row C1 after this page loaded it
+    fid = con.execute("SELECT followup_id FROM followups WHERE customer_id = 'C1'").fetchall()[0][0]
+    fu.save_changes(con, Actor("li_u", "manager", owner_name="li"),
+                    [{"op": "update", "followup_id": fid, "version": 1, "note": "theirs"}])
+    at = edit(at, edited={0: {"note": "mine"}, 1: {"note": "fine"}})
+    at = save(at)
+    assert not at.exception
+    (err,) = at.error
+    # who changed it, the version now and the version this page loaded (page language: zh)
+    assert "li_u" in err.value and "当前版本 2" in err.value and "载入的是版本 1" in err.value
+    sides = at.dataframe[0].value  # theirs above yours
+    assert list(sides[t("followup.col.note")]) == ["theirs", "mine"]
+    assert list(sides[t("followup.col.version")]) == ["2", "1"]
+    assert stored(con, "C1")["note"] == "theirs"       # not overwritten
+    assert stored(con, "C3")["note"] == "fine"         # the other row still saved
+    assert list(editor(at).value["note"]) == ["theirs", "fine"]  # reloaded to the latest
+
+
+def test_invalid_row_is_refused_with_its_reason(con):
+    at = run()
+    at = edit(at, edited={0: {"status": "done"}})  # done without an outcome
+    at = save(at)
+    (err,) = at.error
+    assert "outcome" in err.value.lower() or "结果" in err.value
+    assert stored(con, "C1")["status"] == "planned"
+
+
+def test_generate_from_warnings_previews_then_creates(con):
+    at = run()
+    at.segmented_control(key="followup.section").set_value("generate").run()
+    assert not at.exception
+    at.number_input(key="followup.gen.top_n").set_value(3)
+    at = next(b for b in at.button if b.label == t("followup.gen.preview")).click().run()
+    assert not at.exception and not at.error
+    preview = at.dataframe[0].value
+    # C2 (900 spent, silent 120 days) and C4 (500, 130 days) carry the most risk × value; the
+    # third has an open follow-up already (C1 and C3 both do) and is shown as skipped
+    assert list(preview[t("followup.col.customer_id")])[:2] == ["C2", "C4"]
+    assert list(preview[t("followup.col.skip_reason")]) == ["", "", t("followup.skip.open_followup")]
+    create = at.button(key="followup.gen.create")
+    assert create.label == t("followup.gen.create", n=2)
+    at = create.click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [t("followup.gen.created", n=2)]
+    made = con.execute("SELECT customer_id, owner, action, due_date FROM followups "
+                       "WHERE source = 'churn_warning' ORDER BY customer_id").fetchall()
+    tomorrow = date.today() + timedelta(days=1)
+    assert made == [("C2", "wang", "call", tomorrow), ("C4", "li", "call", tomorrow)]
+
+
+def test_statistics_section_renders(con):
+    at = run()
+    at.segmented_control(key="followup.section").set_value("stats").run()
+    assert not at.exception and not at.error
+
+
+def test_viewer_sees_the_plan_read_only(con):
+    at = run(user=Actor("guest", "viewer"))
+    assert not at.exception
+    assert any("read-only" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "followup.save"]
+
+
+def test_manager_sees_only_own_customers(con):
+    at = run(user=Actor("wang_u", "manager", owner_name="wang"), filters=Filters(scope_owners=("wang",)))
+    assert not at.exception
+    assert list(editor(at).value["customer_id"]) == ["C1"]
