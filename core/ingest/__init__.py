@@ -17,11 +17,13 @@ from core.ingest.load import (
     prepare,
     rejects_frame,
     stage,
+    table_frame,
     undo,
 )
 from core.ingest.mapping import FIELDS, KINDS, REQUIRED
+from core.ingest.read import save_upload
 
 __all__ = [
     "FIELDS", "KINDS", "MODES", "REQUIRED", "Diagnosis", "ImportReport", "Options", "Staged", "diagnose", "drop",
-    "history", "import_files", "load", "prepare", "rejects_frame", "stage", "undo",
+    "history", "import_files", "load", "prepare", "rejects_frame", "save_upload", "stage", "table_frame", "undo",
 ]

@@ -357,3 +357,10 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, username: str | None = 
         db.bump_data_version(con)
     con.execute("CHECKPOINT")
     return removed
+
+
+def table_frame(con: duckdb.DuckDBPyConnection, kind: str) -> pd.DataFrame:
+    """A whole data table for export (the ``extra`` JSON as text). Kind is checked, not pasted."""
+    if kind not in mp.KINDS:
+        raise ImportRefused(t("data.err.kind", "en", kind=kind))
+    return con.execute(f"SELECT * REPLACE (CAST(extra AS VARCHAR) AS extra) FROM main.{kind}").df()  # noqa: S608

@@ -481,3 +481,13 @@ def stage_raw(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str, lang: 
     return (con.execute(f"SELECT count(*) FROM {target}").fetchone()[0],  # noqa: S608
             con.execute(f"SELECT count(*) FROM {bad}").fetchone()[0])  # noqa: S608
 
+
+
+def save_upload(workdir: Path, name: str, data: bytes) -> Path:
+    """Write uploaded bytes under a name of our own (the user's file name never becomes a path)."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    suffix = re.sub(r"[^a-z0-9.]", "", Path(name).suffix.lower())[:10]
+    path = Path(workdir) / f"upload_{digest}{suffix}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path

@@ -14,8 +14,7 @@ import pytest
 
 from core import db, export
 from core.errors import ImportRefused
-from core.ingest import diagnose, history, import_files, prepare, rejects_frame, stage, undo
-from core.ingest import Options, load
+from core.ingest import Options, diagnose, history, import_files, load, prepare, rejects_frame, stage, undo
 from core.ingest.mapping import layout_key, suggest
 from core.ingest.templates import template_csv, template_frame, template_xlsx
 
