@@ -112,6 +112,7 @@ def main() -> None:
             for label, path in (("csv_utf8", utf8), ("csv_gbk", gbk), ("parquet", pq)):
                 r = measure("kehu", path, work)
                 results.append({
+                    "load_average_1m": round(os.getloadavg()[0], 2),
                     "file": label, "rows": rows, "bytes": path.stat().st_size, "loaded": r["rows"],
                     "seconds": r["seconds"], "rows_per_s": round(rows / r["seconds"]),
                     "peak_rss_mb": r["peak_rss_mb"], "duckdb_read_csv_seconds": raw["seconds"],
@@ -120,7 +121,9 @@ def main() -> None:
                 })
                 print(json.dumps(results[-1]), flush=True)
     doc = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                       "platform": platform.platform()},
+                       "platform": platform.platform(),
+                       # other work on a shared 2-core box skews every number: record how busy it was
+                       "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]},
            "target": "10M-row CSV at <= 1.5x DuckDB read_csv, peak memory < 3 GB (2 cores)",
            "results": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
