@@ -1,0 +1,215 @@
+"""Lifecycle stages, funnel, cohorts, month-end stages, transitions and churn rate
+(METRICS.md "Lifecycle stages" and "Churn")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.metrics import lifecycle
+from core.metrics.base import customer_base
+from core.settings import Settings
+from tests.metrics_fixtures import Shop, d, days_before
+
+AS_OF = "2024-12-31"
+S = Settings(as_of=d(AS_OF))  # churn 180, risk 90, new 90, cycle 2.0, loyal 5 orders
+
+
+def shop_with_whale() -> Shop:
+    """A customer worth 2,000,000 (orders 120 and 10 days ago): tier A, stage loyal via tier A.
+    Everyone else in these tests spends ≤ 1,000, so they start after 70 % of revenue: not A."""
+    shop = Shop().customer("whale")
+    shop.order("whale", days_before(AS_OF, 120), 1_000_000).order("whale", days_before(AS_OF, 10), 1_000_000)
+    return shop
+
+
+def order_days(shop: Shop, cid: str, *days_ago: int, amount: float = 100) -> Shop:
+    shop.customer(cid)
+    for n in days_ago:
+        shop.order(cid, days_before(AS_OF, n), amount)
+    return shop
+
+
+def stages(shop: Shop, s: Settings = S) -> dict[str, str]:
+    base = customer_base(shop.con, s)
+    return dict(zip(base["customer_id"], base["lifecycle_stage"], strict=True))
+
+
+def test_potential_means_no_counted_order() -> None:
+    shop = shop_with_whale().customer("p").customer("x").order("x", AS_OF, 50, "cancelled")
+    got = stages(shop)
+    assert (got["p"], got["x"]) == ("potential", "potential")
+
+
+def test_churned_after_more_than_churn_days() -> None:
+    # recency 181 > 180 → churned; recency 180 is not "more than" → at_risk (180 > 90).
+    shop = order_days(order_days(shop_with_whale(), "c181", 300, 181), "c180", 300, 180)
+    got = stages(shop)
+    assert (got["c181"], got["c180"]) == ("churned", "at_risk")
+
+
+def test_at_risk_after_more_than_risk_days() -> None:
+    # recency 91 → at_risk. recency 90 is not more than 90; its first order was 300 days ago (not
+    # new) and it has 2 orders and is not tier A (not loyal) → active.
+    shop = order_days(order_days(shop_with_whale(), "r91", 300, 91), "r90", 300, 90)
+    got = stages(shop)
+    assert (got["r91"], got["r90"]) == ("at_risk", "active")
+
+
+def test_cycle_rule_with_three_orders_flags_a_late_regular() -> None:
+    # Orders 45, 35, 25 days ago: gaps 10, 10 → median 10; recency 25 > 2.0 × 10 → at_risk
+    # (although 25 ≤ 90 days and the first order is only 45 days ago, which would make it new).
+    shop = order_days(shop_with_whale(), "late", 45, 35, 25)
+    assert stages(shop)["late"] == "at_risk"
+
+
+def test_cycle_rule_needs_three_orders() -> None:
+    # Orders 35 and 25 days ago: gap 10, recency 25 > 20 but only 2 orders → rule off → new.
+    shop = order_days(shop_with_whale(), "two", 35, 25)
+    assert stages(shop)["two"] == "new"
+
+
+def test_cycle_rule_spares_a_regular_within_its_rhythm() -> None:
+    # Orders 35, 25, 15 days ago: median gap 10, recency 15 ≤ 20 → not at risk → new (first 35 days ago).
+    shop = order_days(shop_with_whale(), "on_time", 35, 25, 15)
+    assert stages(shop)["on_time"] == "new"
+
+
+def test_cycle_factor_is_a_setting() -> None:
+    # Same late regular (recency 25, median gap 10) with cycle_factor 3.0: 25 ≤ 30 → new.
+    shop = order_days(shop_with_whale(), "late", 45, 35, 25)
+    assert stages(shop, S.with_(cycle_factor=3.0))["late"] == "new"
+
+
+def test_new_means_first_order_ever_not_first_in_window() -> None:
+    # "old": first order 400 days ago, again 10 days ago. With a 60-day analysis window its
+    # first order *inside the window* is 10 days ago, but it is not new: first ever is 400 days
+    # ago → active. "fresh": first order ever 30 days ago → new.
+    shop = order_days(order_days(shop_with_whale(), "old", 400, 10), "fresh", 30)
+    got = stages(shop, S.with_(window_days=60))
+    assert (got["old"], got["fresh"]) == ("active", "new")
+
+
+def test_loyal_by_number_of_orders() -> None:
+    # 5 orders 160, 120, 80, 40, 0 days ago (median gap 40, recency 0, tenure 160) → loyal;
+    # the same with 4 orders (120 … 0) → active.
+    shop = order_days(order_days(shop_with_whale(), "five", 160, 120, 80, 40, 0), "four", 120, 80, 40, 0)
+    got = stages(shop)
+    assert (got["five"], got["four"]) == ("loyal", "active")
+
+
+def test_loyal_by_abc_tier_a() -> None:
+    # The whale has 2 orders (120 and 10 days ago): not new (tenure 120), not at risk; tier A → loyal.
+    shop = order_days(shop_with_whale(), "small", 300, 10)
+    got = stages(shop)
+    assert (got["whale"], got["small"]) == ("loyal", "active")
+
+
+def test_stage_counts_list_all_six_stages() -> None:
+    # whale loyal, p potential, c churned (200 days) → the other three stages are 0.
+    shop = order_days(shop_with_whale().customer("p"), "c", 200)
+    counts = lifecycle.stage_counts(shop.con, S).set_index("stage")["customers"].to_dict()
+    assert counts == {"potential": 1, "new": 0, "active": 0, "loyal": 1, "at_risk": 0, "churned": 1}
+
+
+def test_funnel_steps_and_drop_off() -> None:
+    # p: no order; o1: 1 order; o2: 2 orders; l5: 5 orders; whale: 2 orders, tier A.
+    # all 5 → ordered once 4 (drop 20 %) → twice 3 (o2, l5, whale; drop 25 %) →
+    # loyal 2 (l5 by orders, whale by tier A; drop 1/3).
+    shop = shop_with_whale().customer("p")
+    order_days(shop, "o1", 5)
+    order_days(shop, "o2", 20, 5)
+    order_days(shop, "l5", 50, 40, 30, 20, 10)
+    f = lifecycle.funnel(shop.con, S).set_index("step")
+    assert f["customers"].tolist() == [5, 4, 3, 2]
+    assert f["drop_off"].tolist()[1:] == pytest.approx([0.2, 0.25, 1 / 3])
+    assert f.loc["loyal", "share_of_all"] == pytest.approx(0.4)
+
+
+def cohort_shop() -> Shop:
+    # Jan 2024 cohort: a (Jan 100, Feb 50, Mar 100), b (Jan 300, Feb 70 cancelled, Mar 100).
+    # Feb 2024 cohort: c (Feb 80, Mar 40). Dec 2023 cohort: d (outside a 3-month view).
+    shop = Shop().customers("a", "b", "c", "d")
+    shop.order("a", "2024-01-05", 100).order("a", "2024-02-05", 50).order("a", "2024-03-05", 100)
+    shop.order("b", "2024-01-20", 300).order("b", "2024-02-20", 70, "cancelled").order("b", "2024-03-20", 100)
+    shop.order("c", "2024-02-10", 80).order("c", "2024-03-10", 40)
+    shop.order("d", "2023-12-10", 10).order("d", "2024-03-01", 10)
+    return shop
+
+
+def test_cohort_customer_retention_cells() -> None:
+    # Jan cohort (2): k0 2/2 = 1, k1 only a (b's Feb order was cancelled) = 0.5, k2 a and b = 1.
+    # Feb cohort (1): k0 1, k1 1; its k2 (April) is after as_of (Mar 31) → not returned.
+    cells = lifecycle.cohort_retention(cohort_shop().con, Settings(as_of=d("2024-03-31")), months=3)
+    got = {(c.cohort.date().isoformat(), c.month_offset): c.value for c in cells.itertuples()}
+    assert got == {("2024-01-01", 0): 1.0, ("2024-01-01", 1): 0.5, ("2024-01-01", 2): 1.0,
+                   ("2024-02-01", 0): 1.0, ("2024-02-01", 1): 1.0}
+
+
+def test_cohort_revenue_retention_is_relative_to_month_zero() -> None:
+    # Jan cohort month-0 revenue 100 + 300 = 400; month 1: 50 → 0.125; month 2: 200 → 0.5.
+    # Feb cohort: 80, then 40 → 0.5.
+    cells = lifecycle.cohort_retention(
+        cohort_shop().con, Settings(as_of=d("2024-03-31")), measure="revenue", months=3
+    )
+    assert cells["value"].tolist() == pytest.approx([1.0, 0.125, 0.5, 1.0, 0.5])
+
+
+def transition_shop() -> Shop:
+    # as_of 2024-03-31. a: first and only order 2023-12-20 (100) → Jan 31: new (42 days);
+    # Mar 31: at_risk (102 days). b: first order 2024-02-15 (300) → Jan 31: potential;
+    # Mar 31: new. p: never orders → potential both times.
+    shop = Shop().customers("a", "b", "p")
+    return shop.order("a", "2023-12-20", 100).order("b", "2024-02-15", 300)
+
+
+def test_transition_matrix_between_two_month_ends() -> None:
+    m = lifecycle.transitions(
+        transition_shop().con, Settings(as_of=d("2024-03-31")),
+        from_month=date(2024, 1, 1), to_month=date(2024, 3, 1),
+    )
+    nonzero = {(r.from_stage, r.to_stage): r.customers for r in m.itertuples() if r.customers}
+    assert nonzero == {("new", "at_risk"): 1, ("potential", "new"): 1, ("potential", "potential"): 1}
+    assert len(m) == 36
+
+
+def test_movers_are_the_customers_who_changed_stage_by_value() -> None:
+    moved = lifecycle.movers(
+        transition_shop().con, Settings(as_of=d("2024-03-31")),
+        from_month=date(2024, 1, 1), to_month=date(2024, 3, 1),
+    )
+    assert moved["customer_id"].tolist() == ["b", "a"]  # 300 before 100; p did not move
+    assert moved["total"].tolist() == [2, 2]
+
+
+def test_stages_at_month_ends_count_each_month() -> None:
+    # Jan 31: a new, b and p potential. Feb 29: a new (71 days), b new, p potential.
+    counts = lifecycle.stages_at_month_ends(transition_shop().con, Settings(as_of=d("2024-03-31")), months=3)
+    table = counts[counts.customers > 0].set_index(["month_end", "stage"])["customers"].to_dict()
+    assert table[(date(2024, 1, 31), "new")] == 1 and table[(date(2024, 1, 31), "potential")] == 2
+    assert table[(date(2024, 2, 29), "new")] == 2 and table[(date(2024, 3, 31), "at_risk")] == 1
+
+
+def test_last_month_end_point_equals_the_current_stage_counts() -> None:
+    shop = cohort_shop()
+    s = Settings(as_of=d("2024-03-20"))
+    history = lifecycle.stages_at_month_ends(shop.con, s, months=2)
+    last = history[history.month_end == d("2024-03-20")].set_index("stage")["customers"]
+    now = lifecycle.stage_counts(shop.con, s).set_index("stage")["customers"]
+    assert last.to_dict() == now.to_dict()
+
+
+def test_churn_rate_per_month() -> None:
+    # as_of Mar 31 2024, churn_days 180. Last orders: a 2023-08-20, b 2023-10-01,
+    # c 2023-09-01 and 2024-02-10, d 2023-01-01.
+    # Feb (Jan 31 → Feb 29): active at Jan 31 = a (164 days), b (122), c (152); d is 395.
+    #   At Feb 29 a is 193 > 180 → churned; b 151, c 19 → rate 1/3.
+    # Mar (Feb 29 → Mar 31): active = b (151), c (19); at Mar 31 b is 182 → churned → 1/2.
+    shop = Shop().customers("a", "b", "c", "d")
+    shop.order("a", "2023-08-20", 10).order("b", "2023-10-01", 10)
+    shop.order("c", "2023-09-01", 10).order("c", "2024-02-10", 10).order("d", "2023-01-01", 10)
+    rates = lifecycle.churn_rate_by_month(shop.con, Settings(as_of=d("2024-03-31")), months=2)
+    assert rates["month_end"].tolist() == [date(2024, 2, 29), date(2024, 3, 31)]
+    assert rates["active_start"].tolist() == [3, 2] and rates["churned"].tolist() == [1, 1]
+    assert rates["churn_rate"].tolist() == pytest.approx([1 / 3, 1 / 2])
