@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import db
+from core import auth, db
 from core.settings import Settings
-from ui import context, errors, sidebar
+from ui import context, errors, gate, sidebar
 
 ROOT = Path(__file__).parent
 
@@ -16,8 +16,8 @@ st.set_page_config(page_title="Kehu 客户", page_icon="👥", layout="wide")
 
 lang = sidebar.language_switch()
 con = context.cursor()
-user = None  # sign-in gate (issue 7)
-scope = None
+user = gate.require_user(con, lang)  # draws the sign-in page and stops when nobody is signed in
+scope = auth.scope_for(user, con)  # row-level scope, applied by core in every query
 
 choice = sidebar.render(con, lang, scope)
 st.session_state[context.CTX_KEY] = context.Ctx(

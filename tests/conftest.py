@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from core import db, demo
+from core import auth, db, demo
 
 DEMO_END = date(2026, 10, 31)  # fixed, so numbers derived from the demo never drift with the clock
+PASSWORD = "test pass 1"  # of the demo database's test users below
+TEST_USERS = (  # username, role, owner_name (李娜 is one of the demo's account managers)
+    ("boss", "admin", None),
+    ("lina", "manager", "李娜"),
+    ("guest", "viewer", None),
+)
+
+# The cookie-signing key comes from the environment in tests, so no key file is written under data/.
+os.environ.setdefault("KEHU_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +29,8 @@ def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     con = db.connect(path)
     demo.build_demo(con, customers=2000, seed=42, end=DEMO_END)
+    for username, role, owner in TEST_USERS:
+        auth.add_user(con, username, PASSWORD, role, owner_name=owner, actor="test")
     con.close()
     return path
 

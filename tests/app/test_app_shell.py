@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import auth, db
 from core.i18n import t
+from ui import gate
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
@@ -20,8 +22,25 @@ def app(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     return at
 
 
-def test_overview_shows_kpis_from_the_database(app: AppTest) -> None:
+def sign_in(at: AppTest, db_path: Path, username: str) -> AppTest:
+    """Put the gate's session record in place, as a completed sign-in would."""
+    con = db.connect(db_path)
+    try:
+        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
+    finally:
+        con.close()
+    return at
+
+
+def test_nobody_signed_in_sees_no_data(app: AppTest) -> None:
     app.run()
+    assert not app.exception
+    assert len(app.metric) == 0 and len(app.dataframe) == 0
+    assert app.text_input  # the sign-in form
+
+
+def test_overview_shows_kpis_from_the_database(app: AppTest, demo_db_copy: Path) -> None:
+    sign_in(app, demo_db_copy, "boss").run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
     assert len(app.metric) >= 4
@@ -30,9 +49,9 @@ def test_overview_shows_kpis_from_the_database(app: AppTest) -> None:
 
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_renders_without_exception(app: AppTest, page: str, lang: str) -> None:
+def test_every_page_renders_without_exception(app: AppTest, demo_db_copy: Path, page: str, lang: str) -> None:
     app.query_params["lang"] = lang
-    app.run()
+    sign_in(app, demo_db_copy, "boss").run()
     app.switch_page(f"pages/{page}")
     app.run()
     assert not app.exception, f"{page} ({lang}): {app.exception}"

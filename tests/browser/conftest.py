@@ -8,6 +8,7 @@ Playwright cannot download its own browser on these machines; it launches the sy
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,8 @@ class RunningApp:
     db_path: Path
     process: subprocess.Popen
     log_path: Path
+    username: str | None = None  # a user of db_path that tests sign in as
+    password: str | None = None
 
 
 def start_app(db_path: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> RunningApp:
@@ -117,7 +120,10 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory, demo_db_file: Path) -> It
     folder = tmp_path_factory.mktemp("app")
     db_path = folder / "kehu.duckdb"
     shutil.copy(demo_db_file, db_path)
+    from tests.conftest import PASSWORD
+
     app = start_app(db_path, folder / "streamlit.log")
+    app.username, app.password = "boss", PASSWORD  # the admin of the test demo database
     try:
         yield app
     finally:
@@ -136,15 +142,12 @@ def wait_for_app(page: object, timeout_ms: int = 30000) -> None:
 
 
 def sign_in(page: object, app: RunningApp) -> None:
-    """Sign in as the test admin when the app shows its login form (no-op without a gate)."""
+    """Sign in through the gate's form as ``app.username`` (the page must show the form)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
-    page.wait_for_timeout(500)
-    if not getattr(app, "username", None):
-        return
-    form = page.locator('[data-testid="stForm"]')
-    if form.count() == 0:
-        return
-    page.get_by_label(app.login_labels[0]).fill(app.username)
-    page.get_by_label(app.login_labels[1]).fill(app.password)
-    page.keyboard.press("Enter")
-    page.wait_for_selector('[data-testid="stForm"]', state="detached", timeout=30000)
+    button = page.get_by_role("button", name=re.compile("^(登录|Sign in)$"))
+    button.wait_for(timeout=30000)
+    page.get_by_label(re.compile("^(用户名|Username)$")).fill(app.username)
+    page.get_by_label(re.compile("^(密码|Password)$")).fill(app.password)
+    button.click()
+    page.wait_for_selector('[data-testid="stMetric"], [data-testid="stAlert"]', timeout=30000)
+    wait_for_app(page)

@@ -8,7 +8,7 @@ from tests.browser.conftest import RunningApp, sign_in, wait_for_app
 
 
 def test_overview_shows_kpis_and_no_error(browser: object, demo_app: RunningApp, artifacts: Path) -> None:
-    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
     try:
         page.goto(demo_app.url)
         sign_in(page, demo_app)
