@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import count
 
 import duckdb
@@ -80,3 +81,19 @@ class Shop:
             [customer_id, day, status],
         )
         return self
+
+
+DEMO_END = date(2025, 6, 30)
+
+
+@lru_cache(maxsize=1)
+def demo_con() -> duckdb.DuckDBPyConnection:
+    """The seeded demo company (2,000 customers, ends 2025-06-30), built once per test run.
+
+    Shared by the property checks of several test files: treat it as read-only.
+    """
+    from core.demo import build_demo
+
+    con = connect(":memory:")
+    build_demo(con, customers=2000, seed=42, end=DEMO_END)
+    return con

@@ -8,8 +8,9 @@ import pytest
 from core.filters import Filters
 from core.metrics.base import classify, customer_base, customer_facts
 from core.metrics.common import resolve_as_of
+from core.metrics.lifecycle import STAGES
 from core.settings import Settings
-from tests.metrics_fixtures import Shop, d
+from tests.metrics_fixtures import Shop, d, demo_con
 
 AS_OF = d("2024-03-01")
 
@@ -140,3 +141,25 @@ def test_threshold_change_through_classify_equals_full_recompute() -> None:
     facts = customer_facts(shop.con, AS_OF)
     changed = Settings(as_of=AS_OF, risk_days=30, churn_days=100, abc_a=0.5, rfm_compare="median")
     pd.testing.assert_frame_equal(classify(facts, changed), customer_base(shop.con, changed))
+
+
+# --- properties on the seeded demo company -------------------------------------------------
+
+
+def test_demo_every_customer_has_exactly_one_row_and_one_stage() -> None:
+    con = demo_con()
+    base = customer_base(con, Settings())
+    n_customers = con.execute("SELECT count(DISTINCT customer_id) FROM customers").fetchone()[0]
+    assert len(base) == base["customer_id"].nunique() == n_customers
+    assert base["lifecycle_stage"].isin(STAGES).all()
+
+
+def test_demo_table_matches_an_independent_pandas_computation() -> None:
+    # The benchmark's plain-pandas implementation of METRICS.md, column by column.
+    from benchmarks.bench_analytics import compare, load_frames, pandas_customer_base
+
+    con = demo_con()
+    s = Settings()
+    reference = pandas_customer_base(*load_frames(con), resolve_as_of(con, s), s)
+    check = compare(customer_base(con, s), reference)
+    assert check["all_equal"], check["differing_by_column"]

@@ -10,7 +10,7 @@ import pytest
 from core.metrics import lifecycle
 from core.metrics.base import customer_base
 from core.settings import Settings
-from tests.metrics_fixtures import Shop, d, days_before
+from tests.metrics_fixtures import Shop, d, days_before, demo_con
 
 AS_OF = "2024-12-31"
 S = Settings(as_of=d(AS_OF))  # churn 180, risk 90, new 90, cycle 2.0, loyal 5 orders
@@ -213,3 +213,20 @@ def test_churn_rate_per_month() -> None:
     assert rates["month_end"].tolist() == [date(2024, 2, 29), date(2024, 3, 31)]
     assert rates["active_start"].tolist() == [3, 2] and rates["churned"].tolist() == [1, 1]
     assert rates["churn_rate"].tolist() == pytest.approx([1 / 3, 1 / 2])
+
+
+# --- properties on the seeded demo company -------------------------------------------------
+
+
+def test_demo_stage_counts_add_up_and_match_the_last_month_end() -> None:
+    con = demo_con()
+    now = lifecycle.stage_counts(con, Settings()).set_index("stage")["customers"]
+    assert now.sum() == con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    history = lifecycle.stages_at_month_ends(con, Settings(), months=3)
+    last = history[history.month_end == history.month_end.max()].set_index("stage")["customers"]
+    assert last.to_dict() == now.to_dict()
+
+
+def test_demo_funnel_never_grows() -> None:
+    steps = lifecycle.funnel(demo_con(), Settings())["customers"]
+    assert steps.is_monotonic_decreasing

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from core.metrics.base import customer_base
-from core.metrics.rfm import bucket_scores, min_ranks, monetary_positions
+from core.metrics.rfm import SEGMENTS, bucket_scores, min_ranks, monetary_positions
 from core.settings import Settings
-from tests.metrics_fixtures import Shop, d, days_before
+from tests.metrics_fixtures import Shop, d, days_before, demo_con
 
 AS_OF = "2024-12-31"
 S = Settings(as_of=d(AS_OF))
@@ -134,3 +134,22 @@ def test_customer_with_only_a_cancelled_order_has_no_segment_or_tier() -> None:
     base = customer_base(shop.con, S).set_index("customer_id")
     assert pd.isna(base.loc["x", "rfm_segment"]) and pd.isna(base.loc["x", "abc_tier"])
     assert base.loc["a", "rfm_segment"] == "general_win_back"  # alone: equal to every mean → all low
+
+
+# --- properties on the seeded demo company -------------------------------------------------
+
+
+def test_demo_every_ordered_customer_in_exactly_one_segment_and_tier() -> None:
+    base = customer_base(demo_con(), Settings())
+    ordered = base["orders_total"] > 0
+    assert base.loc[ordered, "rfm_segment"].isin(SEGMENTS).all()
+    assert base.loc[ordered, "abc_tier"].isin(["A", "B", "C"]).all()
+    assert base.loc[~ordered, "rfm_segment"].isna().all() and base.loc[~ordered, "abc_tier"].isna().all()
+
+
+def test_demo_scores_stay_within_one_to_five_and_ties_share_scores() -> None:
+    base = customer_base(demo_con(), Settings())
+    scored = base[base["orders_total"] > 0]
+    for value, score in (("recency_days", "r_score"), ("frequency", "f_score"), ("monetary", "m_score")):
+        assert scored[score].between(1, 5).all()
+        assert (scored.groupby(value)[score].nunique() == 1).all()  # equal behaviour, equal score

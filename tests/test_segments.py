@@ -7,7 +7,7 @@ import pytest
 from core.errors import KehuError
 from core.metrics import segments
 from core.settings import Settings
-from tests.metrics_fixtures import Shop, d, days_before
+from tests.metrics_fixtures import Shop, d, days_before, demo_con
 
 AS_OF = "2024-12-31"
 S = Settings(as_of=d(AS_OF))
@@ -102,3 +102,24 @@ def test_members_of_a_segment_by_value_with_paging() -> None:
 def test_members_refuse_an_unknown_segment() -> None:
     with pytest.raises(KehuError):
         segments.members(four_customers().con, S, segment="vip")
+
+
+# --- properties on the seeded demo company -------------------------------------------------
+
+
+def test_demo_segment_and_tier_revenue_sum_to_the_total() -> None:
+    from core.metrics.base import customer_base
+
+    con = demo_con()
+    base = customer_base(con, Settings())
+    total = base.loc[base["orders_total"] > 0, "monetary"].sum()
+    assert segments.summary(con, Settings(), base=base)["revenue"].sum() == pytest.approx(total)
+    assert segments.abc_summary(con, Settings(), base=base)["revenue"].sum() == pytest.approx(total)
+    assert segments.summary(con, Settings(), base=base)["customers"].sum() == (base["orders_total"] > 0).sum()
+
+
+def test_demo_pareto_curve_rises_to_one() -> None:
+    curve = segments.pareto(demo_con(), Settings())
+    assert len(curve) <= 202
+    assert curve["revenue_share"].is_monotonic_increasing
+    assert curve.iloc[-1].tolist() == pytest.approx([1.0, 1.0])
