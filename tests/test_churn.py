@@ -11,6 +11,7 @@ import pytest
 
 from core.db import connect
 from core.demo import build_demo
+from core.filters import Filters
 from core.metrics import churn
 from core.settings import Settings
 from tests.metrics_fixtures import Shop, d
@@ -216,3 +217,19 @@ def test_demo_riskiest_customers_have_reasons(demo: tuple[duckdb.DuckDBPyConnect
     _, result = demo
     top = result.scores.nlargest(50, "churn_risk")
     assert (top["churn_reasons"] != "").all()
+
+
+def test_filters_restrict_the_rows_not_the_model(
+    demo: tuple[duckdb.DuckDBPyConnection, churn.ChurnResult],
+) -> None:
+    # One account manager's customers: the same risks as in the full list, and only theirs.
+    con, everyone = demo
+    owner = con.execute(
+        "SELECT owner FROM customers GROUP BY owner ORDER BY count(*), owner LIMIT 1").fetchall()[0][0]
+    theirs = churn.score(con, Settings(), Filters(scope_owners=(owner,)), lang="zh")
+    rows = con.execute("SELECT customer_id FROM customers WHERE owner = ?", [owner]).fetchall()
+    ids = {r[0] for r in rows}
+    assert set(theirs.scores["customer_id"]) == ids
+    full = everyone.scores.set_index("customer_id").loc[theirs.scores["customer_id"], "churn_risk"]
+    np.testing.assert_allclose(theirs.scores["churn_risk"].to_numpy(), full.to_numpy())
+    assert theirs.method == "model"

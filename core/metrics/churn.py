@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from string import Formatter
 from typing import Any, Literal
@@ -32,7 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.filters import Filters
+from core.filters import Filters, customer_where
 from core.i18n import t
 from core.metrics.base import customer_base
 from core.metrics.common import resolve_as_of
@@ -354,15 +354,33 @@ def score(
     rate); customers without any counted order get NaN. Rule path (fewer than
     ``min_train_customers`` in a training window, or fewer than ``min_label_count`` of either
     label): the lifecycle stage's ``RULE_RISK``, and the note says why.
+
+    The model learns from **all** customers and only the returned rows follow ``f`` (sidebar
+    filters, row scope): a customer's risk must not change with the filter, and a small
+    owner's book alone is too small to learn from. Only aggregates of the others (counts, AUC)
+    appear in ``quality``.
     """
+    result = _score_all(con, s, lang)
+    if f is None or f.is_empty():
+        return result
+    where, params = customer_where(f, "c")
+    visible = con.execute(
+        f"SELECT DISTINCT customer_id FROM customers c WHERE {where}", params  # noqa: S608 - bound values
+    ).df()["customer_id"]
+    scores = result.scores[result.scores["customer_id"].isin(visible)].reset_index(drop=True)
+    return replace(result, scores=scores)
+
+
+def _score_all(con: duckdb.DuckDBPyConnection, s: Settings, lang: str) -> ChurnResult:
+    """``score`` for every customer (no filter)."""
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     as_of = resolve_as_of(con, s)
     h = timedelta(days=s.horizon_days)
     d1, d2 = as_of - h, as_of - 2 * h
-    now = _with_features(customer_base(con, s.with_(as_of=as_of), f))
-    mid = _with_features(customer_base(con, s.with_(as_of=d1), f))
-    old = _with_features(customer_base(con, s.with_(as_of=d2), f))
+    now = _with_features(customer_base(con, s.with_(as_of=as_of)))
+    mid = _with_features(customer_base(con, s.with_(as_of=d1)))
+    old = _with_features(customer_base(con, s.with_(as_of=d2)))
     seconds["features"] = time.perf_counter() - clock
 
     train_pop, eval_pop = population(old, s), population(mid, s)
