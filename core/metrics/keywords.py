@@ -89,11 +89,13 @@ def count_keywords(comments: pd.DataFrame, top: int = 30) -> pd.DataFrame:
     cut = _jieba_cut()
     seen: Counter[tuple[str, str]] = Counter()
     negative: Counter[tuple[str, str]] = Counter()
-    for text, is_negative in zip(comments["comment"], comments["negative"], strict=True):
-        words = tokens(str(text), cut)
-        seen.update(words)
-        if is_negative:
-            negative.update(words)
+    # Feedback repeats itself ("好评", "物流很快"): segment each distinct comment once.
+    repeats = comments.groupby(["comment", "negative"], sort=False).size()
+    for (text, is_negative), n in repeats.items():
+        for word in tokens(str(text), cut):
+            seen[word] += n
+            if is_negative:
+                negative[word] += n
     total = len(comments)
     ranked = sorted(seen.items(), key=lambda kv: (-kv[1], kv[0][0]))[:top]
     rows = [
