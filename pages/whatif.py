@@ -16,6 +16,7 @@ from core import whatif
 from core.errors import KehuError
 from ui import charts_segments as charts
 from ui import context
+from ui import format as fmt
 from ui.cache import cached
 
 ctx = context.current()
@@ -25,11 +26,11 @@ st.title(t("nav.whatif"))
 st.caption(t("whatif.intro"))
 
 KEY = "whatif."
-WINDOWS: list[int | None] = [None, 90, 180, 365, 730]
+WINDOWS = [0, 90, 180, 365, 730]  # 0 = all history (a selectbox reads None as "nothing chosen")
 
 
 def _money(value: float) -> str:
-    return f"¥{value:,.0f}"
+    return fmt.money(value, ctx.lang)
 
 
 def _seed_state() -> None:
@@ -42,7 +43,7 @@ def _seed_state() -> None:
         st.warning(t("whatif.invalid", message=str(err)))
         scenario = whatif.Scenario(base)
     s = scenario.settings
-    window = s.window_days if s.window_days in WINDOWS else None
+    window = s.window_days if s.window_days in WINDOWS else 0
     st.session_state.update({
         KEY + "rfm_compare": s.rfm_compare, KEY + "score_buckets": s.score_buckets,
         KEY + "window_days": window, KEY + "abc_a": round(s.abc_a * 100),
@@ -72,7 +73,7 @@ with st.container(border=True):
                              format_func=lambda v: t(f"whatif.compare_{v}"), required=True)
         st.slider(t("whatif.score_buckets"), 2, 10, key=KEY + "score_buckets")
         st.selectbox(t("whatif.window"), WINDOWS, key=KEY + "window_days", help=t("whatif.window_help"),
-                     format_func=lambda d: t("whatif.window_all") if d is None else t("whatif.window_days", days=d))
+                     format_func=lambda d: t("whatif.window_all") if not d else t("whatif.window_days", days=d))
     with c_abc:
         st.markdown(f"**{t('whatif.group_abc')}**")
         st.slider(t("whatif.abc_a"), 30, 95, key=KEY + "abc_a", format="%d%%")
@@ -96,7 +97,7 @@ state = st.session_state
 try:
     after = base.with_(
         rfm_compare=state[KEY + "rfm_compare"], score_buckets=int(state[KEY + "score_buckets"]),
-        window_days=state[KEY + "window_days"], abc_a=state[KEY + "abc_a"] / 100,
+        window_days=state[KEY + "window_days"] or None, abc_a=state[KEY + "abc_a"] / 100,
         abc_b=state[KEY + "abc_b"] / 100, new_days=int(state[KEY + "new_days"]),
         risk_days=int(state[KEY + "risk_days"]), churn_days=int(state[KEY + "churn_days"]),
         cycle_factor=float(state[KEY + "cycle_factor"]), loyal_orders=int(state[KEY + "loyal_orders"]),
@@ -136,8 +137,8 @@ if changes:
     parts = []
     for name in changes:
         old, new = getattr(base, name), getattr(after, name)
-        fmt = (lambda v: t("whatif.window_all") if v is None else str(v)) if name == "window_days" else str
-        parts.append(f"{t(label.get(name, 'whatif.' + name))} {fmt(old)} → {fmt(new)}")
+        show = (lambda v: t("whatif.window_all") if v is None else str(v)) if name == "window_days" else str
+        parts.append(f"{t(label.get(name, 'whatif.' + name))} {show(old)} → {show(new)}")
     st.caption(t("whatif.changed", changes="；".join(parts) if ctx.lang == "zh" else "; ".join(parts)))
     if whatif.needs_rescan(base, after):
         st.caption(t("whatif.rescan_note"))
@@ -155,7 +156,7 @@ k3.metric(t("whatif.kpi_moved_tier"), f"{result.moved_tier:,}",
 proj_a, proj_b = result.projection_after, result.projection_before
 delta = proj_a.revenue - proj_b.revenue
 k4.metric(t("whatif.kpi_projection"), _money(proj_a.revenue),
-          delta=None if round(delta) == 0 else f"{delta:+,.0f}", border=True,
+          delta=None if round(delta) == 0 else fmt.delta(delta, "money", ctx.lang), border=True,
           help=t("whatif.projection_help"))
 
 
@@ -194,7 +195,7 @@ matrix_kind = st.segmented_control(
 matrix = result.segment_matrix if matrix_kind == "segment" else result.stage_matrix
 st.altair_chart(charts.transition_heatmap(
     matrix, matrix_kind, t, t(f"whatif.matrix_chart_{matrix_kind}"),
-    t("whatif.axis_from"), t("whatif.axis_to")), width="stretch")
+    t("whatif.axis_from"), t("whatif.axis_to")), width="content")
 
 st.subheader(t("whatif.movers_title"))
 if result.movers_total == 0:

@@ -63,7 +63,7 @@ def _title(text: str, n: int | None, t: T) -> alt.TitleParams:
 # --- Segments ----------------------------------------------------------------------------
 
 
-def segment_bars(summary: pd.DataFrame, t: T, selected: str | None = None) -> alt.Chart:
+def segment_bars(summary: pd.DataFrame, t: T) -> alt.Chart:
     """Customers per RFM segment (bars) labelled with the segment's share of revenue; clickable.
 
     ``summary`` columns: segment, customers, revenue, revenue_share (0–1), customer_share (0–1).
@@ -71,15 +71,14 @@ def segment_bars(summary: pd.DataFrame, t: T, selected: str | None = None) -> al
     """
     data = summary.copy()
     data["label"] = data["segment"].map(label_of("segment", t))
-    data["share_text"] = data["revenue_share"].map(lambda v: f"{v:.0%}")
+    data["share_text"] = data["revenue_share"].map(lambda v: t("seg.bar_revenue_share", pct=f"{(v or 0):.0%}"))
     n = int(data["customers"].sum())
     pick = alt.selection_point(name=SEGMENT_SELECTION, fields=["segment"], on="click",
                                clear="dblclick")
     order = _names("segment", t)
     base = alt.Chart(data, title=_title(t("seg.chart_segments"), n, t))
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
-    opacity = (alt.condition(alt.FieldEqualPredicate(field="segment", equal=selected),
-                             alt.value(1.0), alt.value(0.35)) if selected else alt.value(0.95))
+    opacity = alt.condition(pick, alt.value(1.0), alt.value(0.35))  # all full until a click
     bars = base.mark_bar(cornerRadiusEnd=3, cursor="pointer").encode(
         y=y,
         x=alt.X("customers:Q", title=t("seg.axis_customers")),
@@ -96,7 +95,7 @@ def segment_bars(summary: pd.DataFrame, t: T, selected: str | None = None) -> al
     text = base.mark_text(align="left", dx=4, color="#374151").encode(
         y=y, x="customers:Q", text="share_text:N",
     )
-    return (bars + text).properties(height=34 * len(data) + 40)
+    return (bars + text).properties(height=32 * len(data) + 140)  # height includes title and axes
 
 
 def rf_heatmap(cells: pd.DataFrame, t: T) -> alt.Chart:
@@ -121,7 +120,7 @@ def rf_heatmap(cells: pd.DataFrame, t: T) -> alt.Chart:
         x="f_score:O", y=alt.Y("r_score:O", sort="descending"), text=alt.Text("customers:Q", format=","),
         color=alt.condition(alt.datum.customers > top * 0.55, alt.value("white"), alt.value("#111827")),
     )
-    return (rect + text).properties(height=300)
+    return (rect + text).properties(height=396)
 
 
 def pareto_curve(curve: pd.DataFrame, abc_a: float, abc_b: float, t: T) -> alt.Chart:
@@ -149,10 +148,10 @@ def pareto_curve(curve: pd.DataFrame, abc_a: float, abc_b: float, t: T) -> alt.C
     rules = alt.Chart(cuts).mark_rule(strokeDash=[5, 4], color="#d1495b").encode(
         y="revenue_share:Q", tooltip=[alt.Tooltip("label:N", title=t("metrics.abc_tier"))],
     )
-    labels = alt.Chart(cuts).mark_text(align="right", baseline="bottom", dy=-3, color="#d1495b").encode(
-        y="revenue_share:Q", x=alt.value(560 - 8), text="label:N",
+    labels = alt.Chart(cuts).mark_text(align="left", baseline="bottom", dy=-3, color="#d1495b").encode(
+        y="revenue_share:Q", x=alt.value(6), text="label:N",
     )
-    return alt.layer(line, rules, labels).properties(height=300)
+    return alt.layer(line, rules, labels).properties(height=400)
 
 
 def breakdown_bars(table: pd.DataFrame, group_title: str, t: T) -> alt.Chart:
@@ -180,7 +179,7 @@ def breakdown_bars(table: pd.DataFrame, group_title: str, t: T) -> alt.Chart:
         ],
     ).transform_calculate(
         segment_order=f"indexof({list(SEGMENTS)!r}, datum.segment)",
-    ).properties(height=max(160, 30 * len(groups) + 80))
+    ).properties(height=max(260, 30 * len(groups) + 220))
 
 
 # --- Lifecycle ---------------------------------------------------------------------------
@@ -206,19 +205,19 @@ def stage_trend(counts: pd.DataFrame, t: T) -> alt.Chart:
         ],
     ).transform_calculate(
         stage_order=f"indexof({list(STAGES)!r}, datum.stage)",
-    ).properties(height=320)
+    ).properties(height=420)
 
 
 def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
     """Funnel steps as bars with the share of all and the drop-off from the step before.
 
-    ``funnel`` columns: step (code), customers, share_of_first (0–1), drop_off (0–1 or NaN).
+    ``funnel`` columns (``lifecycle.funnel``): step (code), customers, share_of_all, drop_off (0–1 or NaN).
     """
     data = funnel.copy()
     data["label"] = data["step"].map(lambda s: t(f"metrics.funnel.{s}"))
     data["text"] = [
         f"{c:,} · {p:.0%}" + ("" if pd.isna(d) else f"  (−{d:.0%})")
-        for c, p, d in zip(data["customers"], data["share_of_first"], data["drop_off"], strict=True)
+        for c, p, d in zip(data["customers"], data["share_of_all"], data["drop_off"], strict=True)
     ]
     n = int(data["customers"].iloc[0]) if len(data) else 0
     order = data["label"].tolist()
@@ -229,18 +228,19 @@ def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
         tooltip=[
             alt.Tooltip("label:N", title=t("life.col_step")),
             alt.Tooltip("customers:Q", title=t("seg.col_customers"), format=","),
-            alt.Tooltip("share_of_first:Q", title=t("life.col_share_of_all"), format=".1%"),
+            alt.Tooltip("share_of_all:Q", title=t("life.col_share_of_all"), format=".1%"),
             alt.Tooltip("drop_off:Q", title=t("life.col_drop_off"), format=".1%"),
         ],
     )
     text = base.mark_text(align="left", dx=4, color="#374151").encode(y=y, x="customers:Q", text="text:N")
-    return (bars + text).properties(height=60 * len(data) + 40)
+    return (bars + text).properties(height=60 * len(data) + 120)
 
 
 def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T) -> alt.Chart:
     """Retention by first-order month (rows) × months since (columns).
 
-    ``cells`` columns: cohort (month start), cohort_size, months_since, value (share 0–1), n.
+    ``cells`` columns (``lifecycle.cohort_retention``): cohort (month start), cohort_size,
+    month_offset, value (0–1; revenue retention can exceed 1).
     """
     data = cells.copy()
     data["cohort_label"] = pd.to_datetime(data["cohort"]).dt.strftime("%Y-%m")
@@ -248,41 +248,66 @@ def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T) -> alt.Chart:
     title = t("life.chart_cohort_customers") if measure == "customers" else t("life.chart_cohort_revenue")
     base = alt.Chart(data, title=_title(title, n, t))
     rect = base.mark_rect().encode(
-        x=alt.X("months_since:O", title=t("life.axis_months_since")),
+        x=alt.X("month_offset:O", title=t("life.axis_months_since")),
         y=alt.Y("cohort_label:O", title=t("life.axis_cohort")),
         color=alt.Color("value:Q", title=t("life.col_retention"), scale=alt.Scale(scheme="teals"),
                         legend=alt.Legend(format="%")),
         tooltip=[
             alt.Tooltip("cohort_label:O", title=t("life.axis_cohort")),
-            alt.Tooltip("months_since:O", title=t("life.axis_months_since")),
+            alt.Tooltip("month_offset:O", title=t("life.axis_months_since")),
             alt.Tooltip("value:Q", title=t("life.col_retention"), format=".1%"),
             alt.Tooltip("cohort_size:Q", title=t("life.col_cohort_size"), format=","),
         ],
     )
-    return rect.properties(height=max(240, 18 * data["cohort_label"].nunique()))
+    text = base.mark_text(fontSize=10).encode(
+        x="month_offset:O", y="cohort_label:O", text=alt.Text("value:Q", format=".0%"),
+        color=alt.condition(alt.datum.value > 0.6, alt.value("white"), alt.value("#111827")),
+    )
+    return (rect + text).properties(height=alt.Step(24))
+
+
+def churn_rate_line(rates: pd.DataFrame, t: T) -> alt.Chart:
+    """Monthly churn rate (``lifecycle.churn_rate_by_month``: month_end, active_start, churned, churn_rate)."""
+    data = rates.dropna(subset=["churn_rate"]).copy()
+    data["month"] = pd.to_datetime(data["month_end"])
+    n = int(data["active_start"].iloc[-1]) if len(data) else 0
+    base = alt.Chart(data, title=_title(t("life.churn_rate_title"), n, t))
+    line = base.mark_line(point=True, color="#d1495b").encode(
+        x=alt.X("month:T", title=t("life.axis_month"), axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y("churn_rate:Q", title=t("life.axis_churn_rate"), axis=alt.Axis(format="%")),
+        tooltip=[
+            alt.Tooltip("month:T", title=t("life.axis_month"), format="%Y-%m-%d"),
+            alt.Tooltip("churn_rate:Q", title=t("life.axis_churn_rate"), format=".1%"),
+            alt.Tooltip("churned:Q", title=t("life.col_churned"), format=","),
+            alt.Tooltip("active_start:Q", title=t("life.col_active_start"), format=","),
+        ],
+    )
+    return line.properties(height=420)
 
 
 # --- Transitions and what-if -------------------------------------------------------------
 
 
-def transition_heatmap(matrix: pd.DataFrame, kind: str, t: T, title: str,
-                       from_title: str, to_title: str) -> alt.Chart:
-    """From→to matrix (long: from, to, customers); the diagonal is "stayed"."""
+def transition_heatmap(matrix: pd.DataFrame, kind: str, t: T, title: str, from_title: str,
+                       to_title: str, from_col: str = "from", to_col: str = "to") -> alt.Chart:
+    """From→to matrix (long: from_col, to_col, customers); the diagonal is "stayed"."""
     data = matrix.copy()
     fn = label_of(kind, t)
-    data["from_label"] = data["from"].map(fn)
-    data["to_label"] = data["to"].map(fn)
+    data["from_label"] = data[from_col].map(fn)
+    data["to_label"] = data[to_col].map(fn)
     order = _names(kind, t)
     n = int(data["customers"].sum())
     top = float(data["customers"].max() or 1)
     data["text"] = data["customers"].map(lambda v: f"{v:,}" if v else "")
     base = alt.Chart(data, title=_title(title, n, t))
-    x = alt.X("to_label:N", sort=order, title=to_title, axis=alt.Axis(labelAngle=-30, labelLimit=140))
+    x = alt.X("to_label:N", sort=order, title=to_title,
+              axis=alt.Axis(labelAngle=-35, labelLimit=150, labelOverlap=False, orient="top"))
     y = alt.Y("from_label:N", sort=order, title=from_title, axis=alt.Axis(labelLimit=160))
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x, y=y,
-        color=alt.Color("customers:Q", title=t("seg.axis_customers"),
-                        scale=alt.Scale(scheme="blues", type="sqrt")),
+        color=alt.condition(alt.datum.customers == 0, alt.value("#f3f4f6"),
+                            alt.Color("customers:Q", title=t("seg.axis_customers"),
+                                      scale=alt.Scale(scheme="blues", type="sqrt"))),
         tooltip=[
             alt.Tooltip("from_label:N", title=from_title),
             alt.Tooltip("to_label:N", title=to_title),
@@ -293,7 +318,7 @@ def transition_heatmap(matrix: pd.DataFrame, kind: str, t: T, title: str,
         x=x, y=y, text="text:N",
         color=alt.condition(alt.datum.customers > top * 0.45, alt.value("white"), alt.value("#111827")),
     )
-    return (rect + text).properties(height=42 * len(order) + 60)
+    return (rect + text).properties(height=alt.Step(34), width=alt.Step(64))
 
 
 def before_after_bars(table: pd.DataFrame, kind: str, measure: str, t: T) -> alt.Chart:
@@ -320,7 +345,7 @@ def before_after_bars(table: pd.DataFrame, kind: str, measure: str, t: T) -> alt
         yOffset=alt.YOffset("side:N", sort=[before, after]),
         x=alt.X(f"{measure}:Q", title=value_title),
         color=alt.Color("side:N", scale=alt.Scale(domain=[before, after], range=list(BEFORE_AFTER)),
-                        legend=alt.Legend(title=None, orient="top")),
+                        legend=alt.Legend(title=None, orient="bottom")),
         tooltip=[
             alt.Tooltip("label:N", title=t(f"whatif.kind_{kind}")),
             alt.Tooltip("side:N", title=t("whatif.side")),
@@ -329,4 +354,4 @@ def before_after_bars(table: pd.DataFrame, kind: str, measure: str, t: T) -> alt
             alt.Tooltip("revenue:Q", title=t("seg.col_revenue"), format=MONEY),
             alt.Tooltip("revenue_share:Q", title=t("seg.col_revenue_share"), format=".1%"),
         ],
-    ).properties(height=36 * len(order) + 50)
+    ).properties(height=alt.Step(13))  # step of one bar (the before/after offset band)

@@ -39,6 +39,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg.kpi_win_back": ("重要挽留客户", "Important to win back"),
     "seg.kpi_win_back_help": ("价值高但久未购买的客户，值得优先联系", "High value but long silent: call them first"),
     "seg.chart_segments": ("RFM 八类客户：客户数与金额占比", "Eight RFM segments: customers and share of revenue"),
+    "seg.bar_revenue_share": ("金额占比 {pct}", "{pct} of revenue"),
     "seg.chart_rf": ("R × F 得分分布", "Customers by R score × F score"),
     "seg.axis_r_score": ("R 得分（5 = 最近购买）", "R score (5 = most recent)"),
     "seg.axis_f_score": ("F 得分（5 = 购买最频繁）", "F score (5 = most frequent)"),
@@ -121,6 +122,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "life.tab_cohort": ("同期群留存", "Cohort retention"),
     "life.tab_transitions": ("阶段迁移", "Transitions"),
     "life.churn_rate_title": ("月流失率", "Monthly churn rate"),
+    "life.axis_churn_rate": ("流失率", "Churn rate"),
+    "life.col_churned": ("当月流失客户", "Churned in the month"),
+    "life.col_active_start": ("月初活跃客户", "Active at month start"),
+    "life.churn_rate_note": (
+        "流失率 = 月初活跃（最近 {days} 天内下过单）的客户中，到月末已超过 {days} 天未下单的比例。",
+        "Churn rate = of the customers active at the month start (ordered within {days} days), "
+        "the share with no order for more than {days} days at the month end.",
+    ),
+    "life.kpi_help": ("占全部 {n} 位客户的 {pct}，消费金额 {revenue}", "{pct} of {n} customers; revenue {revenue}"),
     # --- What-if page ---
     "whatif.intro": (
         "调整任何阈值，立即看到客户类别、阶段和金额的前后对比。改动只影响本页，不会保存；复制浏览器地址即可分享同一视图。",

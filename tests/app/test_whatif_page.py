@@ -7,18 +7,27 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db, whatif
+from core import auth, db, whatif
+from core.filters import Filters
 from core.metrics.common import resolve_as_of
 from core.settings import Settings
+from ui import format as fmt
+from ui import gate
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def open_whatif(db_path: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+def open_whatif(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss", **params: str) -> AppTest:
+    """app.py signed in as ``username`` (the gate's session record, as after a sign-in), then What-if."""
     monkeypatch.setenv("KEHU_DB", str(db_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for key, value in params.items():
         at.query_params[key] = value
+    con = db.connect(db_path)
+    try:
+        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
+    finally:
+        con.close()
     at.run()
     at.switch_page("pages/whatif.py")
     at.run()
@@ -26,11 +35,12 @@ def open_whatif(db_path: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -
     return at
 
 
-def expected(db_path: Path, after_changes: dict, share: float = 0.2) -> whatif.Comparison:
+def expected(db_path: Path, after_changes: dict, share: float = 0.2,
+             filters: Filters | None = None) -> whatif.Comparison:
     con = db.connect(db_path)  # same config as the app's connection in this process
     try:
         base = Settings(as_of=resolve_as_of(con, Settings()))
-        facts = whatif.facts(con, base)
+        facts = whatif.facts(con, base, filters)
         return whatif.compare(facts, base, base.with_(**after_changes), share=share)
     finally:
         con.close()
@@ -56,7 +66,7 @@ def test_link_with_thresholds_opens_the_same_scenario(demo_db_copy: Path, monkey
     assert at.slider(key="whatif.abc_a").value == 60
     assert metric(at, "Change stage") == f"{want.moved_stage:,}"
     assert metric(at, "Change ABC tier") == f"{want.moved_tier:,}"
-    assert metric(at, "Projected win-back revenue") == f"¥{want.projection_after.revenue:,.0f}"
+    assert metric(at, "Projected win-back revenue") == fmt.money(want.projection_after.revenue, "en")
     assert at.query_params["w_risk_days"] == ["60"] or at.query_params["w_risk_days"] == "60"
 
 
@@ -94,3 +104,17 @@ def test_reset_returns_to_defaults(demo_db_copy: Path, monkeypatch: pytest.Monke
     assert not at.exception
     assert at.number_input(key="whatif.risk_days").value == 90
     assert "w_risk_days" not in at.query_params
+
+
+def test_a_manager_sees_only_their_own_customers(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_whatif(demo_db_copy, monkeypatch, username="lina", lang="en", w_risk_days="60")
+    con = db.connect(demo_db_copy)
+    try:
+        scope = auth.scope_for(auth.get_user(con, "lina"), con)
+    finally:
+        con.close()
+    mine = expected(demo_db_copy, {"risk_days": 60}, filters=Filters(scope_owners=scope))
+    everyone = expected(demo_db_copy, {"risk_days": 60})
+    assert mine.customers < everyone.customers
+    assert metric(at, "Change stage") == f"{mine.moved_stage:,}"
+    assert set(mine.movers["owner"]) <= set(scope)
