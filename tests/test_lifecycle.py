@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from core.filters import Filters
 from core.metrics import lifecycle
 from core.metrics.base import customer_base
 from core.settings import Settings
@@ -154,6 +155,27 @@ def test_cohort_revenue_retention_is_relative_to_month_zero() -> None:
         cohort_shop().con, Settings(as_of=d("2024-03-31")), measure="revenue", months=3
     )
     assert cells["value"].tolist() == pytest.approx([1.0, 0.125, 0.5, 1.0, 0.5])
+
+
+def test_cohorts_ignore_orders_after_the_reference_date() -> None:
+    # as_of Feb 15 2024, 3 months → cohorts Dec 2023 … Feb 2024. Dec: d (its Mar 1 order has
+    # not happened) → k1 0, k2 0. Jan: a, b → k1 only a's Feb 5 order (b's Feb 20 is later) = 0.5.
+    # Feb: c → k0 1.
+    cells = lifecycle.cohort_retention(cohort_shop().con, Settings(as_of=d("2024-02-15")), months=3)
+    got = {(c.cohort.date().isoformat(), c.month_offset): c.value for c in cells.itertuples()}
+    assert got == {("2023-12-01", 0): 1.0, ("2023-12-01", 1): 0.0, ("2023-12-01", 2): 0.0,
+                   ("2024-01-01", 0): 1.0, ("2024-01-01", 1): 0.5, ("2024-02-01", 0): 1.0}
+
+
+def test_filters_restrict_history_views() -> None:
+    # Only the west: c and d; c is the only first order in Feb → one cohort row at k0 (as_of Feb 29).
+    shop = Shop().customers("a", "b", region="east").customers("c", "d", region="west")
+    shop.order("a", "2024-02-01", 10).order("c", "2024-02-03", 10)
+    s = Settings(as_of=d("2024-02-29"))
+    cells = lifecycle.cohort_retention(shop.con, s, Filters(regions=("west",)), months=1)
+    assert (cells["cohort_size"].tolist(), cells["customers"].tolist()) == ([1], [1])
+    history = lifecycle.stages_at_month_ends(shop.con, s, Filters(regions=("west",)), months=1)
+    assert history.set_index("stage")["customers"][["new", "potential"]].tolist() == [1, 1]
 
 
 def transition_shop() -> Shop:
