@@ -962,12 +962,13 @@ def stats(
     f: Filters | None = None,
     weeks: int = 12,
     today: date | None = None,
+    ahead: int = 4,
 ) -> PlanStats:
     """Planned vs done per owner per week, outcomes, and whether contacted warned customers
     bought again more often than warned customers nobody contacted.
 
-    Weekly counts and outcomes cover the ``weeks`` weeks up to ``today``'s week (by due date;
-    planned = not cancelled). The comparison (observational, not a controlled test): with
+    Weekly counts and outcomes cover the ``weeks`` weeks up to ``today``'s week and the ``ahead``
+    weeks after it (the load to come), by due date; planned = not cancelled. The comparison (observational, not a controlled test): with
     ``end = s.as_of`` and ``start = end − s.horizon_days``, *warned* customers are those in the
     lifecycle stage ``at_risk`` as of ``start`` (METRICS.md rule: last order more than
     ``risk_days`` ago, or more than ``cycle_factor`` × their usual gap, and not yet churned);
@@ -979,7 +980,7 @@ def stats(
     from core.metrics.common import NET_AMOUNT_SQL, resolve_as_of
 
     today = today or date.today()
-    end_week = week_start(today) + timedelta(days=6)
+    end_week = week_start(today) + timedelta(days=6 + 7 * ahead)
     start_week = week_start(today) - timedelta(days=7 * (weeks - 1))
     where, params = _named(*customer_where(f, "c"), prefix="w")
     weekly = con.execute(WEEKLY_SQL.replace("{where}", where),

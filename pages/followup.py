@@ -26,9 +26,13 @@ SNAP = "followup.snapshot"      # the plan as loaded: params, frame, editor gene
 REPORT = "followup.report"      # the last save's report, shown after the reload
 PREVIEW = "followup.preview"    # the generated plan waiting for "create"
 MAX_ROWS = 2000
-EDITOR_COLUMNS = ["followup_id", "customer_id", "customer_name", "owner", "action", "due_date",
-                  "status", "outcome", "note", "overdue", "source", "updated_by", "updated_at", "version"]
-READ_ONLY = ["followup_id", "customer_name", "overdue", "source", "updated_by", "updated_at", "version"]
+# The customer dropdown shows "id name", so the name needs no column of its own in the editor.
+EDITOR_COLUMNS = ["followup_id", "customer_id", "owner", "action", "due_date", "status", "outcome",
+                  "note", "overdue", "source", "updated_by", "updated_at", "version"]
+READ_ONLY = ["followup_id", "overdue", "source", "updated_by", "updated_at", "version"]
+EXPORT_COLUMNS = ["followup_id", "customer_id", "customer_name", "owner", "action", "due_date",
+                  "status", "outcome", "note", "overdue", "source", "updated_by", "updated_at"]
+ALL = ""  # "every customer" in the by-customer filter (None would show as an empty choice)
 
 
 def label(kind: str) -> Any:
@@ -60,15 +64,22 @@ def show_report(report: followup.SaveReport) -> None:
         return
     st.error(t("followup.refused", n=len(report.refused)) + "\n\n"
              + "\n".join(f"- {r.message(ctx.lang)}" for r in report.refused))
+    fields = ("version", *followup.EDITABLE, "updated_by", "updated_at")
     for r in report.refused:
         if r.theirs is None:
             continue
         sides = pd.DataFrame([{"side": t("followup.side.theirs"), **r.theirs},
                               {"side": t("followup.side.yours"), **(r.yours or {})}])
-        keep = ["side"] + [c for c in followup.EDITABLE + ("version", "updated_by", "updated_at")
-                           if c in sides.columns]
+        keep = ["side"] + [c for c in fields if c in sides.columns]
         st.caption(f"#{r.followup_id}")
         st.dataframe(headers(sides[keep].astype("string").fillna("")), hide_index=True, width="stretch")
+    typed = [{"row": f"#{r.followup_id}" if r.followup_id is not None else f"+{r.index + 1}",
+              **(r.yours or {})} for r in report.refused if r.theirs is None and r.yours]
+    if typed:  # what the refused rows tried to write, so nothing typed is lost from sight
+        frame = pd.DataFrame(typed)
+        keep = ["row"] + [c for c in fields if c in frame.columns]
+        st.caption(t("followup.side.yours"))
+        st.dataframe(headers(frame[keep].astype("string").fillna("")), hide_index=True, width="stretch")
     st.info(t("followup.refused_hint"))
 
 
@@ -97,7 +108,6 @@ def column_config(customers: pd.DataFrame, owners: tuple[str, ...]) -> dict[str,
     return {
         "followup_id": cc.NumberColumn(t("followup.col.followup_id"), format="%d"),
         "customer_id": customer,
-        "customer_name": cc.TextColumn(t("followup.col.customer_name")),
         "owner": cc.SelectboxColumn(t("followup.col.owner"), options=list(owners), required=True,
                                     default=actor.owner_name if actor.owner_name in owners else None),
         "action": cc.SelectboxColumn(t("followup.col.action"), options=list(ACTIONS), required=True,
@@ -134,10 +144,10 @@ def plan_section() -> None:
     due = c2.selectbox(t("followup.due"), list(followup.DUE_FILTERS), format_func=label("due"),
                        key="followup.due_filter", disabled=bool(pending))
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
-    customer = c3.selectbox(t("followup.by_customer"), [None, *names], key="followup.customer",
-                            format_func=lambda c: t("followup.by_customer_all") if c is None
-                            else f"{c} {names.get(c) or ''}", disabled=bool(pending))
-    closed = c4.toggle(t("followup.include_closed"), value=True, key="followup.closed",
+    customer = c3.selectbox(t("followup.by_customer"), [ALL, *names], key="followup.customer",
+                            format_func=lambda c: t("followup.by_customer_all") if c == ALL
+                            else f"{c} {names.get(c) or ''}", disabled=bool(pending)) or None
+    closed = c4.toggle(t("followup.include_closed"), value=False, key="followup.closed",
                        disabled=bool(pending))
     params = {"view": view, "due": due, "customer": customer, "closed": closed}
 
@@ -181,7 +191,7 @@ def plan_section() -> None:
         load(params)
         st.rerun()
 
-    export_buttons(frame[[c for c in EDITOR_COLUMNS if c != "overdue"]])
+    export_buttons(frame[EXPORT_COLUMNS])
 
     with st.expander(t("followup.history")):
         if customer is not None:
@@ -262,6 +272,7 @@ def generate_section() -> None:
         st.info(t("followup.gen.no_candidates"))
         return
     shown = preview.assign(
+        score=preview["score"].round(0),
         action=preview["action"].map(label("action")),
         skip_reason=preview["skip_reason"].map(lambda r: t(f"followup.skip.{r}") if isinstance(r, str) else ""),
     )
@@ -303,10 +314,13 @@ def stats_section() -> None:
             tooltip=["owner:N", "kind:N", "sum(n):Q"],
         )
         st.altair_chart(chart, width="stretch")
-        table = s.weekly.assign(done_rate=s.weekly["done_rate"].map(
-            lambda r: "—" if pd.isna(r) else f"{r:.0%}"))
-        st.dataframe(headers(table[["owner", "week", "planned", "done", "done_rate"]]),
-                     hide_index=True, width="stretch")
+        # one row per owner, one column per week: "done / planned"
+        cells = s.weekly.assign(
+            week=pd.to_datetime(s.weekly["week"]).dt.strftime("%m-%d"),
+            cell=s.weekly["done"].astype(str) + " / " + s.weekly["planned"].astype(str))
+        table = cells.pivot(index="owner", columns="week", values="cell").fillna("")
+        st.caption(t("followup.stats.cell"))
+        st.dataframe(table.rename_axis(t("followup.col.owner")), width="stretch")
     left, right = st.columns(2)
     with left:
         st.subheader(t("followup.stats.outcomes"))

@@ -467,3 +467,13 @@ def test_stats_weekly_outcomes_and_contacted_vs_not(con):
     assert weekly.loc[date(2026, 1, 19), "done"] == 1 and weekly.loc[date(2026, 3, 23), "planned"] == 1
     assert weekly.loc[date(2026, 3, 23), "done"] == 0
     assert list(st.outcomes["outcome"]) == ["won_back"] and st.outcomes["share"][0] == 1.0
+
+
+def test_stats_weekly_window_runs_weeks_back_and_ahead_from_today(con):
+    create(con, due_date=date(2026, 3, 2))    # week of 2 March: the week before TODAY's
+    create(con, due_date=date(2026, 4, 6))    # four weeks after TODAY's week (9 March)
+    create(con, due_date=date(2026, 4, 13))   # five weeks after: outside
+    s = Settings(as_of=TODAY)
+    weeks = fu.stats(con, s, today=TODAY, weeks=2, ahead=4).weekly["week"].tolist()
+    assert weeks == [date(2026, 3, 2), date(2026, 4, 6)]
+    assert fu.stats(con, s, today=TODAY, weeks=1, ahead=0).weekly.empty

@@ -177,6 +177,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.gen.skipped": ("{n} 位客户被跳过（见“跳过原因”列）。", "{n} customer(s) skipped (see the last column)."),
     "followup.stats.title": ("跟进统计", "Follow-up statistics"),
     "followup.stats.weekly": ("每周计划与完成（按负责人）", "Planned vs done per owner per week"),
+    "followup.stats.cell": ("每格：完成数 / 计划数（按到期日所在周，周一开始；不含已取消）。",
+                            "Each cell: done / planned (by the week of the due date, from Monday; cancelled not counted)."),
+    "followup.col.row": ("行", "Row"),
     "followup.stats.outcomes": ("跟进结果", "Outcomes"),
     "followup.stats.effect": ("跟进是否带来复购", "Did contacted customers buy again?"),
     "followup.stats.effect_help": (

@@ -105,9 +105,12 @@ def test_edit_a_cell_and_save(con):
     assert (row["note"], row["status"], row["outcome"], row["version"], row["updated_by"]) == (
         "已电话沟通", "done", "reached", 2, "admin")
     assert stored(con, "C3")["version"] == 1  # untouched rows are not written
-    # the table was reloaded: the new version is what the next save will hand back
-    assert list(editor(at).value["version"]) == [2, 1]
+    # the table was reloaded: done rows are hidden by default, shown with the toggle, and the
+    # new version is what the next save will hand back
     assert not at.warning
+    assert list(editor(at).value["customer_id"]) == ["C3"]
+    at = at.toggle(key="followup.closed").set_value(True).run()
+    assert list(editor(at).value["version"]) == [2, 1]
 
 
 def test_add_and_delete_rows(con):
@@ -145,7 +148,9 @@ def test_invalid_row_is_refused_with_its_reason(con):
     at = edit(at, edited={0: {"status": "done"}})  # done without an outcome
     at = save(at)
     (err,) = at.error
-    assert "outcome" in err.value.lower() or "结果" in err.value
+    assert t("followup.refuse.outcome_required", row="#1") in err.value
+    typed = at.dataframe[0].value  # what the refused row tried to write stays visible
+    assert list(typed[t("followup.col.row")]) == ["#1"] and list(typed[t("followup.col.status")]) == ["done"]
     assert stored(con, "C1")["status"] == "planned"
 
 
@@ -172,10 +177,16 @@ def test_generate_from_warnings_previews_then_creates(con):
     assert made == [("C2", "wang", "call", tomorrow), ("C4", "li", "call", tomorrow)]
 
 
-def test_statistics_section_renders(con):
+def test_statistics_section_shows_done_over_planned_per_owner_and_week(con):
+    fid = con.execute("SELECT followup_id FROM followups WHERE customer_id = 'C1'").fetchall()[0][0]
+    fu.save_changes(con, None, [{"op": "update", "followup_id": fid, "version": 1,
+                                 "status": "done", "outcome": "reached"}])
     at = run()
     at.segmented_control(key="followup.section").set_value("stats").run()
     assert not at.exception and not at.error
+    weekly = at.dataframe[0].value  # owners × weeks; both follow-ups are due in SOON's week
+    week = fu.week_start(SOON).strftime("%m-%d")
+    assert weekly[week].to_dict() == {"li": "0 / 1", "wang": "1 / 1"}
 
 
 def test_viewer_sees_the_plan_read_only(con):
