@@ -256,10 +256,14 @@ def _describe(before: Any, after: Any) -> str:
     """"field: old → new" for the editable fields that differ."""
     b = json.loads(before) if isinstance(before, str) else {}
     a = json.loads(after) if isinstance(after, str) else {}
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
     parts = []
     for name in (*EDITABLE, "deleted"):
         if b.get(name) != a.get(name):
-            parts.append(f"{name}: {b.get(name, '')} → {a.get(name, '')}" if b else f"{name}: {a.get(name)}")
+            parts.append(f"{name}: {text(b.get(name))} → {text(a.get(name))}" if b
+                         else f"{name}: {text(a.get(name))}")
     return "; ".join(parts)
 
 

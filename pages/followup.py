@@ -40,6 +40,15 @@ def label(kind: str) -> Any:
     return lambda code: t(f"followup.{kind}.{code}") if code else ""
 
 
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Coded choices (call, done, …) as words, everything as text, blanks for missing values."""
+    out = frame.copy()
+    for column in ("action", "status", "outcome", "source"):
+        if column in out.columns:
+            out[column] = out[column].map(lambda c, k=column: label(k)(c) if isinstance(c, str) else c)
+    return headers(out.astype("string").fillna(""))
+
+
 def headers(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names in the manager's language (for read-only tables and exports)."""
     return frame.rename(columns={c: t(f"followup.col.{c}") for c in frame.columns})
@@ -72,14 +81,14 @@ def show_report(report: followup.SaveReport) -> None:
                               {"side": t("followup.side.yours"), **(r.yours or {})}])
         keep = ["side"] + [c for c in fields if c in sides.columns]
         st.caption(f"#{r.followup_id}")
-        st.dataframe(headers(sides[keep].astype("string").fillna("")), hide_index=True, width="stretch")
+        st.dataframe(readable(sides[keep]), hide_index=True, width="stretch")
     typed = [{"row": f"#{r.followup_id}" if r.followup_id is not None else f"+{r.index + 1}",
               **(r.yours or {})} for r in report.refused if r.theirs is None and r.yours]
     if typed:  # what the refused rows tried to write, so nothing typed is lost from sight
         frame = pd.DataFrame(typed)
         keep = ["row"] + [c for c in fields if c in frame.columns]
         st.caption(t("followup.side.yours"))
-        st.dataframe(headers(frame[keep].astype("string").fillna("")), hide_index=True, width="stretch")
+        st.dataframe(readable(frame[keep]), hide_index=True, width="stretch")
     st.info(t("followup.refused_hint"))
 
 
@@ -204,7 +213,8 @@ def plan_section() -> None:
         if hist.empty:
             st.write(t("followup.history_empty"))
         else:
-            st.dataframe(headers(hist[["followup_id", "version", "op", "changed_by", "changed_at", "changes"]]),
+            shown = hist.assign(op=hist["op"].map(label("op")))
+            st.dataframe(headers(shown[["followup_id", "version", "op", "changed_by", "changed_at", "changes"]]),
                          hide_index=True, width="stretch")
 
 

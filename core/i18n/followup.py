@@ -180,6 +180,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.stats.cell": ("每格：完成数 / 计划数（按到期日所在周，周一开始；不含已取消）。",
                             "Each cell: done / planned (by the week of the due date, from Monday; cancelled not counted)."),
     "followup.col.row": ("行", "Row"),
+    "followup.op.create": ("新建", "Created"),
+    "followup.op.update": ("修改", "Changed"),
+    "followup.op.delete": ("删除", "Deleted"),
     "followup.stats.outcomes": ("跟进结果", "Outcomes"),
     "followup.stats.effect": ("跟进是否带来复购", "Did contacted customers buy again?"),
     "followup.stats.effect_help": (

@@ -150,7 +150,8 @@ def test_invalid_row_is_refused_with_its_reason(con):
     (err,) = at.error
     assert t("followup.refuse.outcome_required", row="#1") in err.value
     typed = at.dataframe[0].value  # what the refused row tried to write stays visible
-    assert list(typed[t("followup.col.row")]) == ["#1"] and list(typed[t("followup.col.status")]) == ["done"]
+    assert list(typed[t("followup.col.row")]) == ["#1"]
+    assert list(typed[t("followup.col.status")]) == [t("followup.status.done")]
     assert stored(con, "C1")["status"] == "planned"
 
 
@@ -200,3 +201,15 @@ def test_manager_sees_only_own_customers(con):
     at = run(user=Actor("wang_u", "manager", owner_name="wang"), filters=Filters(scope_owners=("wang",)))
     assert not at.exception
     assert list(editor(at).value["customer_id"]) == ["C1"]
+
+
+def test_by_customer_view_shows_its_rows_and_change_history(con):
+    at = run()
+    at = save(edit(at, edited={0: {"note": "回访"}}))
+    at = at.selectbox(key="followup.customer").set_value("C1").run()
+    assert not at.exception
+    assert list(editor(at).value["customer_id"]) == ["C1"]
+    (hist,) = [d.value for d in at.dataframe if t("followup.col.op") in d.value.columns]
+    assert list(hist[t("followup.col.op")]) == [t("followup.op.create"), t("followup.op.update")]
+    assert list(hist[t("followup.col.changed_by")]) == ["seed", "admin"]
+    assert "note:  → 回访" in hist[t("followup.col.changes")].iloc[1]
