@@ -365,6 +365,18 @@ def _clean_text(value: Any) -> str | None:
     return text or None
 
 
+def _as_int(value: Any) -> int | None:
+    """An id or version as sent by an editor (7, 7.0, "7"); None when missing or not a number."""
+    text = _clean_text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
 def _row_json(row: dict[str, Any]) -> str:
     return json.dumps({k: row.get(k) for k in ROW_FIELDS}, default=str, ensure_ascii=False)
 
@@ -452,8 +464,7 @@ def _apply(
 ) -> SaveReport:
     """Validate every change against one snapshot and write the accepted ones (inside a txn)."""
     report = SaveReport()
-    ids = [int(c["followup_id"]) for c in changes if c.get("followup_id") is not None
-           and _clean_text(c.get("followup_id")) is not None]
+    ids = [i for i in (_as_int(c.get("followup_id")) for c in changes) if i is not None]
     current: dict[int, list[dict[str, Any]]] = {}
     if ids:
         marks, vals = _in(ids)
@@ -481,8 +492,7 @@ def _apply(
     writes: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []  # index, op, before, after
     for index, change in enumerate(changes):
         op = change.get("op")
-        fid = _clean_text(change.get("followup_id"))
-        fid_int = int(float(fid)) if fid is not None else None
+        fid_int = _as_int(change.get("followup_id"))
 
         def refuse(code: str, theirs: dict | None = None, _i: int = index,
                    _fid: int | None = fid_int, _ch: dict = change, **detail: Any) -> None:
@@ -508,14 +518,14 @@ def _apply(
                 refuse("not_found" if not rows else "duplicate_id")
                 continue
             before = rows[0]
-            loaded = _clean_text(change.get("version"))
+            loaded = _as_int(change.get("version"))
             if before["deleted"]:
                 refuse("gone", theirs=_public(before), by=before["updated_by"] or "?")
                 continue
-            if loaded is None or int(float(loaded)) != before["version"]:
+            if loaded != before["version"]:
                 refuse("conflict", theirs=_public(before), by=before["updated_by"] or "?",
                        at=str(before["updated_at"])[:16], theirs_version=before["version"],
-                       yours_version=loaded or "?")
+                       yours_version="?" if loaded is None else loaded)
                 continue
             if scope is not None and owner_of.get(before["customer_id"]) not in scope:
                 refuse("out_of_scope", customer=before["customer_id"])
@@ -745,13 +755,14 @@ def generate_from_warnings(
     ).fetchall():
         load[(owner, int(wk))] = int(n)
 
+    existing = set(info["customer_id"])
     rows = []
     for rec in cand.to_dict("records"):
         cid = rec["customer_id"]
         own = rec.get("customer_owner")
         own = None if own is None or (isinstance(own, float) and math.isnan(own)) else own
         skip = None
-        if pd.isna(rec.get("customer_name")) and own is None and cid not in set(info["customer_id"]):
+        if cid not in existing:
             skip = "unknown_customer"
         elif scope is not None and own not in scope:
             skip = "out_of_scope"

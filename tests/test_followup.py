@@ -176,9 +176,23 @@ def test_same_row_twice_in_one_save_keeps_the_first(con):
     assert row(con, a)["note"] == "first" and row(con, a)["version"] == 2
 
 
-def test_unknown_followup_id_is_refused(con):
-    report = fu.save_changes(con, ADMIN, [{"op": "update", "followup_id": 999, "version": 1, "note": "x"}])
-    assert [r.code for r in report.refused] == ["not_found"]
+def test_unknown_or_garbled_followup_id_is_refused(con):
+    report = fu.save_changes(con, ADMIN, [
+        {"op": "update", "followup_id": 999, "version": 1, "note": "x"},
+        {"op": "update", "followup_id": "abc", "version": 1, "note": "x"},
+        {"op": "delete", "followup_id": None, "version": 1},
+    ])
+    assert [r.code for r in report.refused] == ["not_found"] * 3
+
+
+def test_ids_and_versions_as_the_editor_sends_them(con):
+    fid = create(con).saved[0].followup_id
+    report = fu.save_changes(con, ADMIN, [{"op": "update", "followup_id": f"{fid}.0",
+                                           "version": "1", "note": "ok"}])
+    assert report.ok and report.saved[0].version == 2
+    stale = fu.save_changes(con, ADMIN, [{"op": "update", "followup_id": fid, "version": "x",
+                                          "note": "no"}])
+    assert [r.code for r in stale.refused] == ["conflict"]
 
 
 def test_write_conflict_with_another_writer_is_retried_then_reported(con):
@@ -401,6 +415,8 @@ def test_generate_skips_open_followups_scope_and_picked_customers(shop):
     assert pd.isna(again["skip_reason"][0])
     picked = fu.generate_from_warnings(shop, ADMIN, candidates(), customer_ids=["W6", "L2"])
     assert list(picked["customer_id"]) == ["W6", "L2"]  # by score, top_n ignored
+    ghost = pd.DataFrame({"customer_id": ["GONE"], "risk_x_value": [99.0]})
+    assert list(fu.generate_from_warnings(shop, ADMIN, ghost)["skip_reason"]) == ["unknown_customer"]
 
 
 def test_create_plan_writes_previewed_rows_as_churn_warnings(shop):
