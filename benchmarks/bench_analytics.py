@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.db.exists():
         generated = generate(args.db, args.customers, args.orders, args.customers)
     con = connect(args.db, read_only=True)
-    sizes = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+    sizes = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
              for t in ("customers", "orders", "surveys", "followups")}
     con.close()
 

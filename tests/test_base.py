@@ -149,7 +149,7 @@ def test_threshold_change_through_classify_equals_full_recompute() -> None:
 def test_demo_every_customer_has_exactly_one_row_and_one_stage() -> None:
     con = demo_con()
     base = customer_base(con, Settings())
-    n_customers = con.execute("SELECT count(DISTINCT customer_id) FROM customers").fetchone()[0]
+    n_customers = con.execute("SELECT count(DISTINCT customer_id) FROM customers").fetchall()[0][0]
     assert len(base) == base["customer_id"].nunique() == n_customers
     assert base["lifecycle_stage"].isin(STAGES).all()
 

@@ -243,7 +243,7 @@ def test_churn_rate_per_month() -> None:
 def test_demo_stage_counts_add_up_and_match_the_last_month_end() -> None:
     con = demo_con()
     now = lifecycle.stage_counts(con, Settings()).set_index("stage")["customers"]
-    assert now.sum() == con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    assert now.sum() == con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
     history = lifecycle.stages_at_month_ends(con, Settings(), months=3)
     last = history[history.month_end == history.month_end.max()].set_index("stage")["customers"]
     assert last.to_dict() == now.to_dict()

@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.filters import Filters, customer_where
 from core.metrics import rfm
-from core.metrics.common import NET_AMOUNT_SQL, TREND_DAYS, bind, resolve_as_of, window_start
+from core.metrics.common import NET_AMOUNT_SQL, TREND_DAYS, bind, fetch_frame, resolve_as_of, window_start
 from core.settings import Settings
 
 # Orders are reduced to one row per (customer, order) and then per customer in one GROUP BY,
@@ -145,7 +145,7 @@ def customer_facts(
         last_start=date.fromordinal(last_start),
         prev_start=date.fromordinal(last_start - TREND_DAYS),
     )
-    facts = con.execute(sql, params).df()
+    facts = fetch_frame(con, sql, params)
     scored = facts["recency_days"].notna().to_numpy()
     facts["m_rank"], facts["abc_share_before"] = rfm.monetary_positions(
         facts["monetary"].to_numpy(dtype=float), scored
