@@ -81,7 +81,7 @@ def column(kind: str, lang: str, title: str, help: str | None = None) -> Any:
     fmt: Callable[[str], str] = lambda code: label(kind, code, lang, short=True)  # noqa: E731
     return st.column_config.MultiselectColumn(
         title, options=codes, color=[colors[c] for c in codes], format_func=fmt, help=help,
-        width={"segment": "medium", "stage": 90, "risk": 70, "tier": 50}.get(kind),
+        width={"segment": "medium", "stage": 90, "risk": 90, "tier": 50}.get(kind),
     )
 
 

@@ -251,14 +251,14 @@ def spend_by_month(df: pd.DataFrame, t: T) -> alt.Chart:
 
 def order_timeline(df: pd.DataFrame, t: T, total_lines: int) -> alt.LayerChart:
     """Every order row of one customer on a time line; refunds below zero, in red."""
-    data = df.assign(order_date=pd.to_datetime(df["order_date"]),
+    data = df.assign(order_date=pd.to_datetime(df["order_date"]), zero=0.0,
                      status_label=[t(f"cust.status.{s}") if s in ("paid", "refunded", "returned", "cancelled")
                                    else str(s) for s in df["status"]])
     shown = len(data)
     sub = t("cust.timeline_sub", shown=shown, total=total_lines)
     base = alt.Chart(data, title=_title(t("cust.timeline_title"), sub), height=240)
     x = alt.X("order_date:T", title=t("cust.order_date"), axis=alt.Axis(format="%Y-%m", labelAngle=-40))
-    stems = base.mark_rule(color="#d1d5db").encode(x=x, y=alt.datum(0), y2="net_amount:Q")
+    stems = base.mark_rule(color="#d1d5db").encode(x=x, y="zero:Q", y2="net_amount:Q")
     dots = base.mark_circle(size=70, opacity=0.9).encode(
         x=x, y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(format="~s")),
         color=alt.Color("status_label:N", title=t("cust.status"),

@@ -110,9 +110,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "Who may not order in the next {h} days, how much is at stake, and why — ranked by "
         "risk × value. Data as of {as_of}.",
     ),
-    "churnpage.risk.high": ("高风险", "High"),
-    "churnpage.risk.medium": ("中风险", "Medium"),
-    "churnpage.risk.low": ("低风险", "Low"),
+    "churnpage.risk.high": ("高风险", "High risk"),
+    "churnpage.risk.medium": ("中风险", "Medium risk"),
+    "churnpage.risk.low": ("低风险", "Low risk"),
     "churnpage.cal_x": ("预测流失概率 (%)", "Predicted churn probability (%)"),
     "churnpage.cal_y": ("实际未再下单比例 (%)", "Observed share with no order (%)"),
     "churnpage.decile": ("风险十分位", "Risk decile"),
