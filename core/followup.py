@@ -848,8 +848,8 @@ WHERE NOT fu.deleted AND fu.status = 'planned' AND fu.due_date < $today::DATE AN
 ORDER BY fu.due_date, fu.followup_id
 """
 
-NEGLECTED_SQL = """
-WITH c AS (
+SPEND_CTES = """
+c AS (
     SELECT customer_id, any_value(name) AS name, any_value(owner) AS owner
     FROM customers c WHERE {where} GROUP BY customer_id
 ),
@@ -859,7 +859,15 @@ spend AS (
           WHERE order_date <= $today::DATE AND customer_id IN (SELECT customer_id FROM c)
           GROUP BY customer_id, order_id)
     GROUP BY customer_id
-),
+)"""
+
+TOP_SPEND_SQL = """
+WITH {spend_ctes}
+SELECT quantile_cont(spend::DOUBLE, $share::DOUBLE) FILTER (WHERE spend > 0) FROM spend
+"""
+
+NEGLECTED_SQL = """
+WITH {spend_ctes},
 fu AS (
     SELECT customer_id, max(due_date) FILTER (WHERE due_date <= $today::DATE) AS last_followup,
            count(*) FILTER (WHERE due_date >= $since::DATE) AS recent_or_planned
@@ -869,9 +877,12 @@ fu AS (
 SELECT c.customer_id, c.name AS customer_name, c.owner, s.spend::DOUBLE AS spend,
        fu.last_followup, $today::DATE - fu.last_followup AS days_since_followup
 FROM c JOIN spend s USING (customer_id) LEFT JOIN fu USING (customer_id)
-WHERE s.spend >= $min_value AND coalesce(fu.recent_or_planned, 0) = 0
+WHERE s.spend > 0 AND s.spend >= $min_value AND coalesce(fu.recent_or_planned, 0) = 0
 ORDER BY s.spend DESC, c.customer_id
 """
+
+TOP_SPEND_SHARE = 0.8
+"""Without an explicit ``min_value``, "valuable" = the top 20 % of customers by net spend."""
 
 
 @dataclass(frozen=True)
@@ -881,7 +892,7 @@ class Reminders:
     overdue: pd.DataFrame
     neglected: pd.DataFrame
     no_followup_days: int
-    min_value: float
+    min_value: float | None  # the spend threshold actually used (None: nobody has spent yet)
 
 
 def reminders(
@@ -889,28 +900,36 @@ def reminders(
     f: Filters | None = None,
     today: date | None = None,
     no_followup_days: int = 30,
-    min_value: float = 0.0,
+    min_value: float | None = None,
 ) -> Reminders:
     """Overdue follow-ups, and valuable customers nobody has followed up for ``no_followup_days``.
 
-    Valuable = net spend up to ``today`` ≥ ``min_value``. "Followed up" = a live, not cancelled
-    follow-up due within the last N days or planned for later; customers with none are listed
-    (``last_followup`` NULL when they never had one).
+    Valuable = net spend up to ``today`` > 0 and ≥ ``min_value``; without one, ≥ the 80th
+    percentile of net spend of the customers in view (the top 20 %). "Followed up" = a live, not
+    cancelled follow-up due within the last N days or planned for later; customers with none are
+    listed (``last_followup`` NULL when they never had one).
     """
     from core.metrics.common import NET_AMOUNT_SQL
 
     today = today or date.today()
     where, params = _named(*customer_where(f, "c"), prefix="w")
     overdue = con.execute(OVERDUE_SQL.replace("{where}", where), {**params, "today": today}).df()
+
+    def fill(sql: str) -> str:
+        return sql.replace("{spend_ctes}", SPEND_CTES).replace("{where}", where).replace("{net}", NET_AMOUNT_SQL)
+
+    used = min_value
+    if used is None:
+        used = db.scalar(con, fill(TOP_SPEND_SQL), {**params, "today": today, "share": TOP_SPEND_SHARE})
     neglected = con.execute(
-        NEGLECTED_SQL.replace("{where}", where).replace("{net}", NET_AMOUNT_SQL),
+        fill(NEGLECTED_SQL),
         {**params, "today": today, "since": today - timedelta(days=no_followup_days),
-         "min_value": min_value},
+         "min_value": used},
     ).df()
     for frame, col in ((overdue, "due_date"), (neglected, "last_followup")):
         if len(frame):
             frame[col] = pd.to_datetime(frame[col]).dt.date
-    return Reminders(overdue, neglected, no_followup_days, min_value)
+    return Reminders(overdue, neglected, no_followup_days, used)
 
 
 WEEKLY_SQL = """

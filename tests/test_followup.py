@@ -493,3 +493,14 @@ def test_stats_weekly_window_runs_weeks_back_and_ahead_from_today(con):
     weeks = fu.stats(con, s, today=TODAY, weeks=2, ahead=4).weekly["week"].tolist()
     assert weeks == [date(2026, 3, 2), date(2026, 4, 6)]
     assert fu.stats(con, s, today=TODAY, weeks=1, ahead=0).weekly.empty
+
+
+def test_reminders_default_value_threshold_is_the_top_fifth_by_spend(con):
+    # net spend: C1 100, C2 200, C3 1000 → 80th percentile (linear) = 200 + 0.6 × 800 = 680
+    add_order(con, "C1", "2026-01-05", 100)
+    add_order(con, "C2", "2026-01-05", 200)
+    add_order(con, "C3", "2026-01-05", 1000)
+    r = fu.reminders(con, today=TODAY)
+    assert r.min_value == pytest.approx(680.0)
+    assert list(r.neglected["customer_id"]) == ["C3"]
+    assert fu.reminders(con, Filters(scope_owners=("wang",)), today=TODAY).min_value == pytest.approx(180.0)
