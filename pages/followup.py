@@ -137,12 +137,24 @@ def column_config(customers: pd.DataFrame, owners: tuple[str, ...]) -> dict[str,
     }
 
 
+def editor_key() -> str | None:
+    """The editor's widget key; a new generation after every load starts with no edits."""
+    snap = st.session_state.get(SNAP)
+    return f"followup.editor.{snap['gen']}" if snap else None
+
+
+def pending_changes() -> list[dict[str, Any]]:
+    """The unsaved edits in the editor (against the snapshot they were made on)."""
+    snap = st.session_state.get(SNAP)
+    if not (snap and editable):
+        return []
+    return followup.changes_from_editor(snap["frame"], st.session_state.get(editor_key()) or {})
+
+
 def plan_section() -> None:
     """Views, the editor, Save, export and the change history."""
     snap = st.session_state.get(SNAP)
-    editor_key = f"followup.editor.{snap['gen']}" if snap else None
-    pending = (followup.changes_from_editor(snap["frame"], st.session_state.get(editor_key) or {})
-               if snap and editable else [])
+    pending = pending_changes()
 
     customers = followup.customer_choices(ctx.con, ctx.filters)
     c1, c2, c3, c4 = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
@@ -177,7 +189,7 @@ def plan_section() -> None:
         st.info(t("followup.readonly"))
     st.caption(t("followup.rows", n=len(frame)))
     st.data_editor(
-        frame[EDITOR_COLUMNS], key=editor_key, hide_index=True, width="stretch",
+        frame[EDITOR_COLUMNS], key=editor_key(), hide_index=True, width="stretch",
         num_rows="dynamic" if editable else "fixed",
         disabled=READ_ONLY if editable else True,
         column_config=column_config(customers, followup.known_owners(ctx.con)),
@@ -357,9 +369,11 @@ def stats_section() -> None:
 
 st.title(t("followup.title"))
 st.caption(t("followup.caption"))
+# Leaving the plan section would drop the editor and its unsaved edits with it: not until saved.
 section = st.segmented_control(
     t("followup.section"), ["plan", "generate", "stats"], default="plan",
     format_func=lambda s: t(f"followup.section.{s}"), key="followup.section", label_visibility="collapsed",
+    disabled=bool(pending_changes()),
 ) or "plan"
 try:
     {"plan": plan_section, "generate": generate_section, "stats": stats_section}[section]()

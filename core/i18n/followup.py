@@ -121,8 +121,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.save": ("保存", "Save"),
     "followup.discard": ("放弃修改", "Discard changes"),
     "followup.unsaved": (
-        "有 {n} 处未保存的修改。点击“保存”写入数据库；切换视图或刷新前请先保存。",
-        "{n} unsaved change(s). Press Save to write them; save before switching views or reloading.",
+        "有 {n} 处未保存的修改。点击“保存”写入数据库；离开本页或刷新浏览器会丢失未保存的修改。",
+        "{n} unsaved change(s). Press Save to write them: leaving this page or reloading the browser loses them.",
     ),
     "followup.view_locked": (
         "有未保存的修改：视图保持不变，直到你保存或放弃修改。",

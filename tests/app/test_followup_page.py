@@ -97,7 +97,10 @@ def test_page_shows_the_plan_without_errors(con):
 def test_edit_a_cell_and_save(con):
     at = run()
     at = edit(at, edited={0: {"note": "已电话沟通", "status": "done", "outcome": "reached"}})
-    assert any("unsaved" in w.value or "未保存" in w.value for w in at.warning)
+    assert [w.value for w in at.warning] == [t("followup.unsaved", n=1)]
+    # switching section or view would drop the editor's edits: locked until saved or discarded
+    assert at.segmented_control(key="followup.section").disabled
+    assert at.segmented_control(key="followup.view").disabled
     at = save(at)
     assert not at.exception and not at.error
     assert any("1" in s.value for s in at.success)
