@@ -150,6 +150,88 @@ def customer_list(
     return CustomerPage(rows=rows[list(LIST_COLUMNS)], total=int(total), offset=offset, limit=limit)
 
 
+# --- the churn-warning list ----------------------------------------------------------------
+
+_WARN_FROM = """
+FROM {base} b
+JOIN {risk} r ON r.customer_id = b.customer_id
+WHERE r.churn_risk IS NOT NULL AND r.churn_risk >= $min_risk
+  AND (len($segments) = 0 OR list_contains($segments, coalesce(b.rfm_segment, 'none')))
+  AND (len($tiers) = 0 OR list_contains($tiers, b.abc_tier))
+  AND (len($owners) = 0 OR list_contains($owners, b.owner))
+  AND (len($stages) = 0 OR list_contains($stages, b.lifecycle_stage))
+"""
+_WARN_ROWS = """
+SELECT b.customer_id, b.name, b.owner, b.region, b.rfm_segment, b.abc_tier, b.lifecycle_stage,
+       r.churn_risk::DOUBLE AS churn_risk, b.monetary::DOUBLE AS monetary,
+       r.risk_x_value::DOUBLE AS risk_x_value, r.churn_reasons, r.reason_codes,
+       b.last_order_date, b.recency_days
+{from_}
+ORDER BY r.risk_x_value DESC NULLS LAST, r.churn_risk DESC, b.customer_id
+LIMIT $limit
+"""
+_WARN_LEVELS = """
+SELECT CASE WHEN r.churn_risk >= $high THEN 'high' WHEN r.churn_risk >= $medium THEN 'medium'
+            ELSE 'low' END AS level,
+       count(*) AS customers, coalesce(sum(b.monetary), 0)::DOUBLE AS value,
+       coalesce(sum(r.risk_x_value), 0)::DOUBLE AS value_at_risk
+{from_}
+GROUP BY level
+"""
+WARNING_LIMIT = 500
+LEVELS: tuple[str, ...] = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class WarningList:
+    """The top of the ranked churn-warning list and the totals over every matching customer."""
+
+    rows: pd.DataFrame  # at most ``limit`` customers, highest risk × value first
+    total: int  # customers matching the filters
+    value_at_risk: float  # Σ churn_risk × spend over all matching customers
+    levels: pd.DataFrame  # level (high/medium/low), customers, value, value_at_risk
+
+
+def warning_list(
+    con: duckdb.DuckDBPyConnection,
+    base: pd.DataFrame,
+    scores: pd.DataFrame,
+    *,
+    segments: tuple[str, ...] = (),
+    tiers: tuple[str, ...] = (),
+    owners: tuple[str, ...] = (),
+    stages: tuple[str, ...] = (),
+    min_risk: float = 0.0,
+    limit: int = WARNING_LIMIT,
+    high: float = 0.6,
+    medium: float = 0.3,
+) -> WarningList:
+    """Customers with a churn score ranked by risk × value, filtered and limited in SQL.
+
+    ``base`` is ``customer_base`` (already filtered and scoped), ``scores`` the churn scores
+    (customer_id, churn_risk, risk_x_value, churn_reasons, reason_codes). Empty filter tuples
+    mean "all"; segment ``"none"`` matches customers without a segment. Customers without a
+    score (no counted order) are never listed. ``high``/``medium``: risk-level cut-offs.
+    """
+    limit = max(1, min(int(limit), 10_000))
+    params = {"min_risk": float(min_risk), "segments": list(segments), "tiers": list(tiers),
+              "owners": list(owners), "stages": list(stages)}
+    needed = ["customer_id", "name", "owner", "region", "rfm_segment", "abc_tier", "lifecycle_stage",
+              "monetary", "last_order_date", "recency_days"]
+    risk_cols = ["customer_id", "churn_risk", "risk_x_value", "churn_reasons", "reason_codes"]
+    with _registered(con, base[needed]) as b_name, _registered(con, scores[risk_cols]) as r_name:
+        from_sql = _WARN_FROM.format(base=b_name, risk=r_name)
+        rows = con.execute(_WARN_ROWS.format(from_=from_sql), {**params, "limit": limit}).df()
+        levels = con.execute(_WARN_LEVELS.format(from_=from_sql),
+                             {**params, "high": high, "medium": medium}).df()
+    levels = (pd.DataFrame({"level": list(LEVELS)})
+              .merge(levels, on="level", how="left")
+              .fillna({"customers": 0, "value": 0.0, "value_at_risk": 0.0}))
+    levels["customers"] = levels["customers"].astype(int)
+    return WarningList(rows=rows, total=int(levels["customers"].sum()),
+                       value_at_risk=float(levels["value_at_risk"].sum()), levels=levels)
+
+
 # --- one customer's profile ----------------------------------------------------------------
 
 _DETAILS_SQL = """

@@ -134,3 +134,53 @@ def test_profile_outside_scope_is_not_found() -> None:
         c360.profile(s.con, S, Filters(scope_owners=("li",)), "a1")
     with pytest.raises(NotFound):
         c360.profile(s.con, S, None, "zz")
+
+
+# --- churn-warning list -------------------------------------------------------------------
+
+def scores() -> pd.DataFrame:
+    """Risk × value by hand: a1 0.5 × 400 = 200, b2 0.9 × 30 = 27, c3 0.2 × 900 = 180; d4 has no
+    counted order and so no score."""
+    return pd.DataFrame({
+        "customer_id": ["a1", "b2", "c3", "d4"], "churn_risk": [0.5, 0.9, 0.2, None],
+        "risk_x_value": [200.0, 27.0, 180.0, None],
+        "churn_reasons": ["r-a1", "r-b2", "", ""], "reason_codes": ["overdue", "detractor", "", ""],
+    })
+
+
+def warnings(s: Shop, f: Filters | None = None, **kw) -> c360.WarningList:
+    return c360.warning_list(s.con, customer_base(s.con, S, f), scores(), **kw)
+
+
+def test_warning_list_ranks_by_risk_times_value_and_skips_unscored() -> None:
+    w = warnings(shop())
+    assert w.rows["customer_id"].tolist() == ["a1", "c3", "b2"]
+    assert w.rows["churn_reasons"].tolist() == ["r-a1", "", "r-b2"]
+    assert w.total == 3 and w.value_at_risk == pytest.approx(407.0)
+
+
+def test_warning_levels_count_every_matching_customer() -> None:
+    levels = warnings(shop()).levels.set_index("level")
+    # b2 0.9 high; a1 0.5 medium; c3 0.2 low (cut-offs 0.6 / 0.3)
+    assert levels["customers"].to_dict() == {"high": 1, "medium": 1, "low": 1}
+    assert levels.loc["high", "value"] == 30.0 and levels.loc["low", "value_at_risk"] == 180.0
+
+
+def test_warning_filters_min_risk_owner_and_limit() -> None:
+    s = shop()
+    assert warnings(s, min_risk=0.5).rows["customer_id"].tolist() == ["a1", "b2"]
+    assert warnings(s, owners=("wang",)).rows["customer_id"].tolist() == ["a1", "c3"]
+    assert warnings(s, stages=("nothing",)).total == 0
+    top = warnings(s, limit=1)
+    assert top.rows["customer_id"].tolist() == ["a1"] and top.total == 3  # totals over all matches
+
+
+def test_warning_filters_by_segment_and_tier_as_classified() -> None:
+    s = shop()
+    base = customer_base(s.con, S, None).set_index("customer_id")
+    # 900 of 1,330 = 68 % → c3 is A; a1 starts below 70 % (crosses it) → A too; b2 → C
+    assert base["abc_tier"].dropna().to_dict() == {"a1": "A", "b2": "C", "c3": "A"}
+    assert warnings(s, tiers=("A",)).rows["customer_id"].tolist() == ["a1", "c3"]
+    assert warnings(s, tiers=("C",)).rows["customer_id"].tolist() == ["b2"]
+    seg_a1 = base.loc["a1", "rfm_segment"]
+    assert "a1" in warnings(s, segments=(seg_a1,)).rows["customer_id"].tolist()
