@@ -141,8 +141,9 @@ def test_monthly_trend_last_month_ends_at_as_of(shop: Shop) -> None:
     df = kpi.monthly_trend(shop.con, S.with_(as_of=d("2024-06-12")), months=1)
     assert df["month_end"].tolist() == [pd.Timestamp("2024-06-12")]
     assert df["revenue"].tolist() == [500.0]  # a 200 on 06-05 + c 300 on 06-10
-    # Active at 06-12 = last order ≥ 04-13: a (06-05), b (04-20), c (06-10).
-    assert df["active_customers"].tolist() == [3]
+    # Active at 06-12 = last order ≥ 04-13: a (06-05), b (04-20), c (06-10), and d: its refund
+    # row is dated 06-15, after as_of, so as of 06-12 its 05-10 order still counts.
+    assert df["active_customers"].tolist() == [4]
 
 
 def test_set_target_replaces_the_months_target_and_audits(shop: Shop) -> None:
