@@ -51,7 +51,7 @@ with tab_trend:
 
 with tab_funnel:
     st.altair_chart(charts.funnel_bars(cached(lifecycle.funnel)(ctx), t), width="stretch")
-    st.caption(t("life.funnel_note"))
+    st.caption(t("life.funnel_note", orders=ctx.settings.loyal_orders))
 
 with tab_cohort:
     measure = st.segmented_control(t("life.cohort_measure"), ["customers", "revenue"], default="customers",

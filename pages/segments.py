@@ -95,7 +95,7 @@ if choice is not None:
             pages = max(1, -(-total // PAGE_SIZE))
             if st.session_state.get(PAGE, 1) > pages:
                 st.session_state[PAGE] = 1
-            nav, dl_csv, dl_xlsx = st.columns([2, 1, 1], vertical_alignment="bottom")
+            nav, dl_csv, dl_xlsx, _ = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
             page_no = nav.number_input(t("seg.drill_page"), 1, pages, key=PAGE)
             members = cached(segments.members)(ctx, segment=choice, limit=PAGE_SIZE,
                                                offset=(page_no - 1) * PAGE_SIZE)

@@ -178,7 +178,10 @@ def _size_table(table: pd.DataFrame, kind: str) -> None:
     })
 
 
-tabs = st.tabs([t("whatif.tab_segments"), t("whatif.tab_stages"), t("whatif.tab_tiers")])
+moved = {"segment": result.moved_segment, "stage": result.moved_stage, "tier": result.moved_tier}
+names = {kind: t("whatif.tab_" + kind, n=f"{moved[kind]:,}") for kind in moved}
+busiest = max(moved, key=lambda kind: moved[kind]) if any(moved.values()) else "segment"
+tabs = st.tabs(list(names.values()), default=names[busiest])
 for tab, kind, table in zip(tabs, ("segment", "stage", "tier"),
                             (result.segments, result.stages, result.tiers), strict=True):
     with tab:

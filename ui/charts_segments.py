@@ -105,7 +105,7 @@ def rf_heatmap(cells: pd.DataFrame, t: T) -> alt.Chart:
     top = float(data["customers"].max() or 1)
     base = alt.Chart(data, title=_title(t("seg.chart_rf"), n, t))
     rect = base.mark_rect(cornerRadius=2).encode(
-        x=alt.X("f_score:O", title=t("seg.axis_f_score")),
+        x=alt.X("f_score:O", title=t("seg.axis_f_score"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("r_score:O", title=t("seg.axis_r_score"), sort="descending"),
         color=alt.Color("customers:Q", title=t("seg.axis_customers"),
                         scale=alt.Scale(scheme="greens")),
@@ -224,7 +224,8 @@ def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
     base = alt.Chart(data, title=_title(t("life.chart_funnel"), n, t))
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
     bars = base.mark_bar(color="#2ca58d", cornerRadiusEnd=3).encode(
-        y=y, x=alt.X("customers:Q", title=t("seg.axis_customers")),
+        y=y, x=alt.X("customers:Q", title=t("seg.axis_customers"),
+                     scale=alt.Scale(domain=[0, max(n, 1) * 1.2], nice=False)),  # room for the labels
         tooltip=[
             alt.Tooltip("label:N", title=t("life.col_step")),
             alt.Tooltip("customers:Q", title=t("seg.col_customers"), format=","),
@@ -248,7 +249,7 @@ def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T) -> alt.Chart:
     title = t("life.chart_cohort_customers") if measure == "customers" else t("life.chart_cohort_revenue")
     base = alt.Chart(data, title=_title(title, n, t))
     rect = base.mark_rect().encode(
-        x=alt.X("month_offset:O", title=t("life.axis_months_since")),
+        x=alt.X("month_offset:O", title=t("life.axis_months_since"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("cohort_label:O", title=t("life.axis_cohort")),
         color=alt.Color("value:Q", title=t("life.col_retention"), scale=alt.Scale(scheme="teals"),
                         legend=alt.Legend(format="%")),
