@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         raise KehuError(f"No database at {path}. Import data or run `python -m core demo` first.")
     con = db.connect(path, read_only=True)
+    con.execute("SET enable_progress_bar = false")  # keep stdout to the two summary lines
     try:
         table = customer_table(con, Settings(as_of=args.as_of), args.lang)
     finally:
