@@ -33,6 +33,7 @@ READ_ONLY = ["followup_id", "overdue", "source", "updated_by", "updated_at", "ve
 EXPORT_COLUMNS = ["followup_id", "customer_id", "customer_name", "owner", "action", "due_date",
                   "status", "outcome", "note", "overdue", "source", "updated_by", "updated_at"]
 ALL = ""  # "every customer" in the by-customer filter (None would show as an empty choice)
+MAX_CHOICES = 5000  # beyond this a dropdown of customers is too heavy for the browser: type ids
 
 
 def label(kind: str) -> Any:
@@ -113,7 +114,7 @@ def column_config(customers: pd.DataFrame, owners: tuple[str, ...]) -> dict[str,
     customer = (cc.SelectboxColumn(t("followup.col.customer_id"), options=ids, required=True,
                                    format_func=lambda c: f"{c} {names.get(c) or ''}".strip(),
                                    help=t("followup.help.customer_id"))
-                if len(ids) <= 5000 else cc.TextColumn(t("followup.col.customer_id"), required=True))
+                if len(ids) <= MAX_CHOICES else cc.TextColumn(t("followup.col.customer_id"), required=True))
     return {
         "followup_id": cc.NumberColumn(t("followup.col.followup_id"), format="%d"),
         "customer_id": customer,
@@ -165,9 +166,14 @@ def plan_section() -> None:
     due = c2.selectbox(t("followup.due"), list(followup.DUE_FILTERS), format_func=label("due"),
                        key="followup.due_filter", disabled=bool(pending))
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
-    customer = c3.selectbox(t("followup.by_customer"), [ALL, *names], key="followup.customer",
-                            format_func=lambda c: t("followup.by_customer_all") if c == ALL
-                            else f"{c} {names.get(c) or ''}", disabled=bool(pending)) or None
+    if len(names) <= MAX_CHOICES:
+        customer = c3.selectbox(t("followup.by_customer"), [ALL, *names], key="followup.customer",
+                                format_func=lambda c: t("followup.by_customer_all") if c == ALL
+                                else f"{c} {names.get(c) or ''}", disabled=bool(pending)) or None
+    else:
+        customer = c3.text_input(t("followup.by_customer"), key="followup.customer",
+                                 placeholder=t("followup.customer_id_placeholder"),
+                                 disabled=bool(pending)).strip() or None
     closed = c4.toggle(t("followup.include_closed"), value=False, key="followup.closed",
                        disabled=bool(pending))
     params = {"view": view, "due": due, "customer": customer, "closed": closed}
@@ -258,8 +264,13 @@ def generate_section() -> None:
     with st.form("followup.gen"):
         c1, c2 = st.columns(2)
         top_n = c1.number_input(t("followup.gen.top_n"), 1, 1000, 20, key="followup.gen.top_n")
-        picked = c2.multiselect(t("followup.gen.pick"), list(names), key="followup.gen.pick",
-                                format_func=lambda c: f"{c} {names.get(c) or ''}")
+        if len(names) <= MAX_CHOICES:
+            picked = c2.multiselect(t("followup.gen.pick"), list(names), key="followup.gen.pick",
+                                    format_func=lambda c: f"{c} {names.get(c) or ''}")
+        else:
+            typed = c2.text_input(t("followup.gen.pick"), key="followup.gen.pick",
+                                  placeholder=t("followup.customer_ids_placeholder"))
+            picked = [c for c in typed.replace("，", ",").replace(" ", ",").split(",") if c]
         c3, c4 = st.columns(2)
         assign = c3.radio(t("followup.gen.assign"), ["own", "capacity"], key="followup.gen.assign",
                           format_func=lambda a: t(f"followup.gen.assign.{a}"))

@@ -116,6 +116,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.due": ("到期", "Due"),
     "followup.by_customer": ("按客户", "By customer"),
     "followup.by_customer_all": ("全部客户", "All customers"),
+    "followup.customer_id_placeholder": ("输入客户编号", "Type a customer id"),
+    "followup.customer_ids_placeholder": ("客户编号，用逗号分隔", "Customer ids, separated by commas"),
     "followup.include_closed": ("显示已完成/已取消", "Show done and cancelled"),
     "followup.reload": ("刷新", "Reload"),
     "followup.save": ("保存", "Save"),

@@ -216,3 +216,17 @@ def test_by_customer_view_shows_its_rows_and_change_history(con):
     assert list(hist[t("followup.col.op")]) == [t("followup.op.create"), t("followup.op.update")]
     assert list(hist[t("followup.col.changed_by")]) == ["seed", "admin"]
     assert "note:  → 回访" in hist[t("followup.col.changes")].iloc[1]
+
+
+def test_large_customer_base_uses_typed_ids_instead_of_dropdowns(con):
+    con.execute("INSERT INTO customers (customer_id, name, owner) "
+                "SELECT 'X' || i, 'x', 'wang' FROM range(5000) t(i)")  # 5,004 customers in all
+    at = run()
+    assert not at.exception
+    at = at.text_input(key="followup.customer").input("C3").run()
+    assert list(editor(at).value["customer_id"]) == ["C3"]
+    at.segmented_control(key="followup.section").set_value("generate").run()
+    at.text_input(key="followup.gen.pick").input("C2，C4")
+    at = next(b for b in at.button if b.label == t("followup.gen.preview")).click().run()
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value[t("followup.col.customer_id")]) == ["C2", "C4"]
