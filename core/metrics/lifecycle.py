@@ -18,6 +18,7 @@ from core.filters import Filters, customer_where
 from core.metrics.common import (
     NET_AMOUNT_SQL,
     bind,
+    fetch_frame,
     month_end,
     month_ends_before,
     query_frame,
@@ -223,20 +224,24 @@ days AS (
     FROM ord WHERE net > 0 GROUP BY customer_id
 ),
 ends AS (SELECT unnest($ends::DATE[]) AS month_end),
-per AS (
-    SELECT e.month_end, m.customer_id, sum(m.orders)::BIGINT AS orders_total, sum(m.net) AS monetary,
-           min(m.first_day) AS first_order_date, max(m.last_day) AS last_order_date
-    FROM monthly m JOIN ends e ON m.month <= e.month_end
-    GROUP BY ALL
+-- running totals per customer and month; each month end then takes the latest month at or
+-- before it (ASOF join) instead of re-aggregating all earlier months for every month end
+running AS (
+    SELECT customer_id, month,
+           sum(orders) OVER w AS orders_total, sum(net) OVER w AS monetary,
+           min(first_day) OVER w AS first_order_date, max(last_day) OVER w AS last_order_date
+    FROM monthly
+    WINDOW w AS (PARTITION BY customer_id ORDER BY month ROWS UNBOUNDED PRECEDING)
 ),
+grid AS (SELECT e.month_end, c.customer_id FROM ends e CROSS JOIN c),
 per_end AS (
-    SELECT e.month_end, c.customer_id, c.name, c.region, c.channel, c.owner,
-           coalesce(p.orders_total, 0) AS orders_total,
+    SELECT g.month_end, g.customer_id,
+           coalesce(p.orders_total, 0)::BIGINT AS orders_total,
            coalesce(p.monetary, 0)::DOUBLE AS monetary,
-           e.month_end - p.last_order_date AS recency_days,
-           e.month_end - p.first_order_date AS tenure_days
-    FROM ends e CROSS JOIN c
-    LEFT JOIN per p ON p.month_end = e.month_end AND p.customer_id = c.customer_id
+           g.month_end - p.last_order_date AS recency_days,
+           g.month_end - p.first_order_date AS tenure_days
+    FROM grid g
+    ASOF LEFT JOIN running p ON p.customer_id = g.customer_id AND p.month <= g.month_end
 )
 SELECT pe.*,
        -- the median gap only decides a stage for recent customers with >= 3 orders
@@ -262,7 +267,7 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     as_of = resolve_as_of(con, s)
     ends = sorted({min(e, as_of) for e in ends})
     sql, params = bind(HISTORY_SQL, customer_where(f, "c"), as_of=as_of, ends=ends, risk_days=s.risk_days)
-    history = con.execute(sql, params).df()
+    history = fetch_frame(con, sql, params)
     month_end = history["month_end"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, month_end[1:] != month_end[:-1], True])
     history["abc_tier"] = pd.concat([
@@ -337,16 +342,23 @@ def movers(
         keep &= moves["to_stage"] == to_stage
     moved = moves[keep].sort_values(["monetary", "customer_id"], ascending=[False, True])
     out = moved.head(max(0, int(limit))).reset_index(drop=True)
+    names = con.execute(
+        "SELECT customer_id, name, region, channel, owner FROM customers WHERE customer_id IN "
+        "(SELECT unnest(?::VARCHAR[]))", [out["customer_id"].tolist()]
+    ).df()
+    out = out.merge(names.drop_duplicates("customer_id"), on="customer_id", how="left")
     out["total"] = int(keep.sum())
-    return out
+    return out[["customer_id", "from_stage", "to_stage", "name", "region", "channel", "owner",
+                "recency_days", "orders_total", "monetary", "total"]]
 
 
 def _moves(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date) -> pd.DataFrame:
-    """One row per customer: stage at ``start`` and at ``end`` (plus value as of ``end``)."""
+    """One row per customer: stage at ``start`` and at ``end`` (plus recency, orders and value
+    as of ``end``)."""
     history = stages_at(con, s, f, [start, end])
     before = history[history["month_end"] == start].set_index("customer_id")
     after = history[history["month_end"] == end].set_index("customer_id")
-    out = after[["name", "region", "channel", "owner", "recency_days", "orders_total", "monetary"]].copy()
+    out = after[["recency_days", "orders_total", "monetary"]].copy()
     out.insert(0, "from_stage", before["lifecycle_stage"].reindex(out.index))
     out.insert(1, "to_stage", after["lifecycle_stage"])
     return out.reset_index()
