@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import export, followup
+from core import db, export, followup
 from core.errors import KehuError
 from core.followup import ACTIONS, OUTCOMES, STATUSES
 from ui import context
@@ -62,7 +62,8 @@ def load(params: dict[str, Any]) -> None:
         customer_id=params["customer"], include_closed=params["closed"], limit=MAX_ROWS + 1,
     )
     gen = st.session_state.get(SNAP, {}).get("gen", 0) + 1
-    st.session_state[SNAP] = {"params": params, "frame": frame.reset_index(drop=True), "gen": gen}
+    st.session_state[SNAP] = {"params": params, "frame": frame.reset_index(drop=True), "gen": gen,
+                              "data_version": db.data_version(ctx.con)}
 
 
 def show_report(report: followup.SaveReport) -> None:
@@ -181,7 +182,10 @@ def plan_section() -> None:
     report = st.session_state.pop(REPORT, None)
     if report is not None:
         show_report(report)
-    if snap is None or (snap["params"] != params and not pending):
+    # While nothing is being edited the table follows the database (others' saves appear on the
+    # next rerun); once editing starts, the snapshot stays put so versions mean what was seen.
+    if snap is None or (not pending and (snap["params"] != params
+                                         or snap["data_version"] != db.data_version(ctx.con))):
         load(params)
         st.rerun()
     if pending and snap["params"] != params:

@@ -24,6 +24,7 @@ from ui import context
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "followup.py")
 SOON = date.today() + timedelta(days=3)
+ADMIN = Actor("admin", "admin")
 
 
 @pytest.fixture
@@ -50,14 +51,13 @@ def con(tmp_path, monkeypatch):
     con.close()
 
 
-def run(user=None, filters: Filters | None = None) -> AppTest:
+def run(user=ADMIN, filters: Filters | None = None) -> AppTest:
+    """The page as app.py runs it after sign-in: app.py hands over the context (user, row scope)."""
     at = AppTest.from_file(PAGE, default_timeout=60)
-    if user is not None:
-        # app.py builds the context after sign-in; a bare page test hands it over the same way
-        cur = context.cursor()
-        at.session_state[context.CTX_KEY] = context.Ctx(
-            con=cur, lang="en", settings=Settings(as_of=date.today()),
-            filters=filters or Filters(), user=user, data_version=db.data_version(cur))
+    cur = context.cursor()
+    at.session_state[context.CTX_KEY] = context.Ctx(
+        con=cur, lang="zh", settings=Settings(as_of=date.today()),
+        filters=filters or Filters(), user=user, data_version=db.data_version(cur))
     return at.run()
 
 
@@ -196,7 +196,7 @@ def test_statistics_section_shows_done_over_planned_per_owner_and_week(con):
 def test_viewer_sees_the_plan_read_only(con):
     at = run(user=Actor("guest", "viewer"))
     assert not at.exception
-    assert any("read-only" in i.value for i in at.info)
+    assert t("followup.readonly") in [i.value for i in at.info]
     assert not [b for b in at.button if b.key == "followup.save"]
 
 
@@ -230,3 +230,17 @@ def test_large_customer_base_uses_typed_ids_instead_of_dropdowns(con):
     at = next(b for b in at.button if b.label == t("followup.gen.preview")).click().run()
     assert not at.exception and not at.error
     assert list(at.dataframe[0].value[t("followup.col.customer_id")]) == ["C2", "C4"]
+
+
+def test_idle_table_follows_others_saves_but_an_edited_one_keeps_its_snapshot(con):
+    at = run()
+    fid = con.execute("SELECT followup_id FROM followups WHERE customer_id = 'C3'").fetchall()[0][0]
+    other = Actor("li_u", "manager", owner_name="li")
+    fu.save_changes(con, other, [{"op": "update", "followup_id": fid, "version": 1, "note": "v2"}])
+    at = at.run()  # nothing edited here: the next rerun shows their change
+    assert list(editor(at).value["note"].fillna("")) == ["", "v2"]
+    at = edit(at, edited={0: {"note": "mine"}})
+    fu.save_changes(con, other, [{"op": "update", "followup_id": fid, "version": 2, "note": "v3"}])
+    at = at.run()  # editing: the table is not swapped under the user's hands
+    assert list(editor(at).value["note"].fillna("")) == ["", "v2"]
+    assert [w.value for w in at.warning] == [t("followup.unsaved", n=1)]
