@@ -59,3 +59,6 @@ try:
     page.run()
 except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass through
     errors.show(exc, lang)
+finally:
+    # A page run without app.py must not find this run's context (see ui.context.current).
+    st.session_state.pop(context.CTX_KEY, None)

@@ -71,16 +71,26 @@ def lang() -> str:
 
 
 def current() -> Ctx:
-    """The context app.py built for this rerun, or a default one (a page run on its own)."""
+    """The context app.py built for this rerun — or, for a page run without app.py, the same gate.
+
+    Streamlit runs the files of ``pages/`` on their own ("MPA v1") until some session has called
+    ``st.navigation``; app.py removes its context at the end of every run, so such a page finds
+    none here and goes through the sign-in gate and the row scope like any other.
+    """
     ctx = st.session_state.get(CTX_KEY)
     if ctx is not None:
         return ctx
+    from core import auth
+    from ui import gate
+
     con = cursor()
+    user = gate.require_user(con, lang())
     return Ctx(
         con=con,
         lang=lang(),
         settings=Settings(as_of=latest_order_date(con)),
-        filters=Filters(),
+        filters=Filters(scope_owners=auth.scope_for(user, con)),
+        user=user,
         data_version=db.data_version(con),
     )
 
