@@ -92,7 +92,8 @@ class ChurnResult:
 def features(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, at: date,
 ) -> pd.DataFrame:
-    """The per-customer table as of ``at`` with the model features added (float columns).
+    """The model features as of ``at`` (float columns), with customer_id, last_order_date,
+    lifecycle_stage and monetary.
 
     Only data dated ≤ ``at`` is used (``customer_base`` ignores anything later), which is what
     keeps training free of leakage.
@@ -101,8 +102,12 @@ def features(
     return _with_features(base)
 
 
+_CARRIED = ("customer_id", "last_order_date", "lifecycle_stage", "monetary")
+
+
 def _with_features(base: pd.DataFrame) -> pd.DataFrame:
-    out = base.copy()
+    """Only the columns scoring needs (a million-row customer table is held three times)."""
+    out = base[[c for c in dict.fromkeys((*_CARRIED, *FEATURES)) if c in base.columns]].copy()
     for column in FEATURES:
         if column == "recency_gap_ratio":
             continue
@@ -432,6 +437,7 @@ def _score_all(con: duckdb.DuckDBPyConnection, s: Settings, lang: str) -> ChurnR
 
     clock = time.perf_counter()
     x_train, y_fit = _subsample(_matrix(old[train_pop]), y_train, MAX_TRAIN_ROWS)
+    del old  # memory: only the matrices are needed from here
     x_eval = _matrix(mid[eval_pop])
     predictions: dict[str, np.ndarray] = {}
     for name in MODEL_NAMES:
