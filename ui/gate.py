@@ -103,7 +103,14 @@ def require_user(con: duckdb.DuckDBPyConnection, lang: str) -> auth.User:
         if user is not None and _sidebar(authenticator, con, user, lang):
             return user
 
-    _login_page(con, lang, policy)
+    def sign_in() -> None:
+        _login_page(con, lang, policy)
+
+    # A navigation with the sign-in page only: whatever page the address names, nothing else
+    # runs, and the pages/ folder is not listed (Streamlit lists and runs it as "MPA v1" pages
+    # until some run calls st.navigation).
+    st.navigation([st.Page(sign_in, title=t("auth.login.title", lang), default=True)],
+                  position="hidden").run()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
@@ -191,8 +198,12 @@ def _authenticator(
     else:
         credentials = {"usernames": {}}
         key = secrets_store.cookie_key_for(master, "", 0)  # verifies no real user's cookie
+    # login_sleep_time=0: the library pauses 0.7 s before a cookie sign-in (a leftover from when
+    # it read cookies through its component); during that pause the component's first value
+    # reruns the script and the page named in the address is lost (/admin opens the Overview).
     return stauth.Authenticate(
         credentials, COOKIE_NAME, key, policy.absolute.total_seconds() / 86400, auto_hash=False,
+        login_sleep_time=0,
     )
 
 
@@ -261,7 +272,8 @@ def _login_page(con: duckdb.DuckDBPyConnection, lang: str, policy: auth.SessionP
     st.title(t("app.title", lang))
     st.write(t("app.tagline", lang))
     st.caption(t("auth.login.why", lang))
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    # kept until the next attempt: the cookie component's own reruns must not wipe it
+    notice = st.session_state.get(NOTICE_KEY)
     if notice:
         st.info(t(f"auth.notice.{notice}", lang, hours=_num(policy.absolute.total_seconds() / 3600),
                   minutes=_num(policy.idle.total_seconds() / 60)))
@@ -277,6 +289,7 @@ def _login_page(con: duckdb.DuckDBPyConnection, lang: str, policy: auth.SessionP
                                           key="kehu_login_submit")
     if not submitted:
         return
+    st.session_state.pop(NOTICE_KEY, None)
     if not username or not password:
         st.warning(t("auth.login.missing", lang))
         return
