@@ -133,7 +133,9 @@ def customer_facts(
 
     Two helper columns hold the only sort ``classify`` would need: ``m_rank`` (ascending
     min-rank of monetary among customers with a counted order) and ``abc_share_before`` (see
-    ``rfm.monetary_positions``). The frame's ``attrs["as_of"]`` and ``attrs["window_days"]`` record the scan inputs.
+    ``rfm.monetary_positions``). The frame's ``attrs["as_of"]`` and ``attrs["window_days"]``
+    record the scan inputs. Orders of customer ids missing from the customers table are left
+    out; ingest keeps customer ids unique (a duplicated id would give two rows).
     """
     last_start = as_of.toordinal() - TREND_DAYS
     template = FACTS_SQL.replace("{only_c}", "" if f is None or f.is_empty() else ONLY_FILTERED)
@@ -181,7 +183,12 @@ def classify(facts: pd.DataFrame, s: Settings) -> pd.DataFrame:
 def customer_base(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None
 ) -> pd.DataFrame:
-    """The per-customer analytics table as of ``s.as_of`` (or the latest order date)."""
+    """The per-customer analytics table as of ``s.as_of`` (or the latest order date).
+
+    One row per customer of the customers table within ``f`` (customers only present in
+    ``orders`` are not analysed); columns of ``customer_facts`` plus r/f/m_score,
+    rfm_segment, abc_tier and lifecycle_stage from ``classify``.
+    """
     as_of = resolve_as_of(con, s)
     return classify(customer_facts(con, as_of, s.window_days, f), s)
 
