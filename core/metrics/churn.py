@@ -16,7 +16,9 @@ Model selection and quality: both candidates (HistGradientBoosting; LogisticRegr
 imputed, standardised features) are trained and calibrated on features at d₀ − 2h labelled by
 d₀ − h, and evaluated on the **later** window, features at d₀ − h labelled by d₀ (ROC AUC,
 precision in the top 10 %, calibration by decile). The better one is refitted on that latest
-labelled window and scores everyone at d₀.
+labelled window and scores everyone at d₀. More than ``MAX_TRAIN_ROWS`` training rows are
+subsampled (stratified, fixed seed; ``quality["subsampled"]`` says so): on the 1M-customer
+benchmark 200k of 451k rows keep training near 15 s on one core.
 """
 
 from __future__ import annotations
