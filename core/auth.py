@@ -48,6 +48,7 @@ LOCK_DURATION = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5: refuses) anything longer
 FIRST_ADMIN = "admin"
+CONFLICT_RETRIES = 5  # DuckDB: a concurrent update of the same row fails; the answer is retry
 USERNAME_RE = re.compile(r"^[\w.@-]{1,64}$")
 
 # A real bcrypt hash of a random string: checked against when the username does not exist,
@@ -300,26 +301,22 @@ def authenticate(
     now = _naive_utc(now)
     username = normalise_username(username)
     row = con.execute(
-        "SELECT password_hash, disabled, failed_logins, first_failed_at, locked_until "
-        "FROM users WHERE username = ?",
+        "SELECT password_hash, disabled, locked_until FROM users WHERE username = ?",
         [username],
     ).fetchone()
     if row is None:
         verify_password(password, _DUMMY_HASH)
         audit(con, None, "login_failed", {"reason": "unknown_user"}, now=now)
         raise SignInRefused("Wrong username or password.")
-    password_hash, disabled, failures, first_failed_at, locked_until = row
+    password_hash, disabled, locked_until = row
 
     if locked_until is not None and now < locked_until:
         audit(con, username, "login_failed", {"reason": "locked"}, now=now)
         raise AccountLocked(_locked_message(locked_until, now), locked_until)
 
     if not verify_password(password, password_hash):
-        _record_failure(con, username, failures, first_failed_at, now)
-        locked = con.execute(
-            "SELECT locked_until FROM users WHERE username = ?", [username]
-        ).fetchone()[0]
-        if locked is not None and locked > now:
+        locked = _record_failure(con, username, now)
+        if locked is not None:
             raise AccountLocked(_locked_message(locked, now), locked)
         raise SignInRefused("Wrong username or password.")
 
@@ -339,32 +336,40 @@ def authenticate(
     return user
 
 
-def _record_failure(
-    con: duckdb.DuckDBPyConnection, username: str, failures: int,
-    first_failed_at: datetime | None, now: datetime,
-) -> None:
-    """Count a wrong password in a window opened by the first one; the 5th locks the account."""
-    if first_failed_at is None or now - first_failed_at > FAILURE_WINDOW:
-        failures, first_failed_at = 0, now
-    failures += 1
-    with transaction(con):
-        if failures >= MAX_FAILURES:
-            locked_until = now + LOCK_DURATION
-            con.execute(
-                "UPDATE users SET failed_logins = 0, first_failed_at = NULL, locked_until = ? "
-                "WHERE username = ?",
-                [locked_until, username],
-            )
-            audit(con, username, "login_failed",
-                  {"reason": "wrong_password", "failures": failures, "locked_until": locked_until},
-                  now=now)
-        else:
-            con.execute(
-                "UPDATE users SET failed_logins = ?, first_failed_at = ? WHERE username = ?",
-                [failures, first_failed_at, username],
-            )
-            audit(con, username, "login_failed",
-                  {"reason": "wrong_password", "failures": failures}, now=now)
+def _record_failure(con: duckdb.DuckDBPyConnection, username: str, now: datetime) -> datetime | None:
+    """Count a wrong password in a window opened by the first one; the 5th locks the account.
+
+    Read and write in one transaction, retried on DuckDB's write conflict, so two wrong
+    passwords typed at the same moment both count. Returns ``locked_until`` if now locked.
+    """
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            with transaction(con):
+                failures, first_failed_at, locked_until = con.execute(
+                    "SELECT failed_logins, first_failed_at, locked_until FROM users "
+                    "WHERE username = ?", [username]).fetchone()
+                if locked_until is not None and locked_until > now:
+                    return locked_until  # a concurrent attempt has just locked it
+                if first_failed_at is None or now - first_failed_at > FAILURE_WINDOW:
+                    failures, first_failed_at = 0, now
+                failures += 1
+                detail: dict[str, Any] = {"reason": "wrong_password", "failures": failures}
+                if failures >= MAX_FAILURES:
+                    locked_until = detail["locked_until"] = now + LOCK_DURATION
+                    failures, first_failed_at = 0, None
+                else:
+                    locked_until = None
+                con.execute(
+                    "UPDATE users SET failed_logins = ?, first_failed_at = ?, locked_until = ? "
+                    "WHERE username = ?",
+                    [failures, first_failed_at, locked_until, username],
+                )
+                audit(con, username, "login_failed", detail, now=now)
+            return locked_until
+        except duckdb.TransactionException:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+    return None
 
 
 def _locked_message(locked_until: datetime, now: datetime) -> str:
