@@ -299,34 +299,20 @@ def calibration(df: pd.DataFrame, t: T) -> alt.LayerChart:
     return _fit(alt.layer(diag, line))
 
 
-def model_compare(compare: dict[str, float], names: dict[str, str], chosen: str | None, t: T) -> alt.Chart:
-    """AUC of each candidate model on the later window, the chosen one highlighted."""
-    data = pd.DataFrame({"model": [names.get(k, k) for k in compare], "auc": list(compare.values()),
-                         "chosen": [names.get(k, k) == chosen for k in compare]})
-    chart = alt.Chart(data, title=_title(t("churnpage.compare_title"), t("churnpage.compare_sub")),
-                     height=110).mark_bar(height={"band": 0.6}).encode(
-        y=alt.Y("model:N", title=None),
-        x=alt.X("auc:Q", title="AUC", scale=alt.Scale(domain=[0.5, 1])),
-        color=alt.condition("datum.chosen", alt.value(LINE), alt.value(NEUTRAL)),
-        tooltip=[alt.Tooltip("model:N", title=t("churnpage.model")),
-                 alt.Tooltip("auc:Q", title="AUC", format=".3f")],
-    )
-    return _fit(chart)
-
-
 def risk_value_scatter(df: pd.DataFrame, t: T, segment_names: Callable[[object], str],
                        total: int) -> alt.Chart:
     """Churn risk against customer value: the top right holds who to call first."""
-    data = df.assign(segment_label=[segment_names(c) for c in df["rfm_segment"]],
-                     risk_pct=df["churn_risk"] * 100)
+    data = df[df["monetary"] > 0].assign(  # a log scale needs positive spend
+        segment_label=lambda d: [segment_names(c) for c in d["rfm_segment"]],
+        risk_pct=lambda d: d["churn_risk"] * 100)
     codes = [c for c in SEGMENT_COLORS if c != "none"]
     domain = [segment_names(c) for c in codes]
     chart = alt.Chart(data, title=_title(t("churnpage.scatter_title"),
                                         t("churnpage.scatter_sub", shown=f"{len(data):,}", total=f"{total:,}")),
                      height=300).mark_circle(opacity=0.75, stroke="white", strokeWidth=0.5).encode(
         x=alt.X("risk_pct:Q", title=t("churnpage.risk_axis"), scale=alt.Scale(domain=[0, 100])),
-        y=alt.Y("monetary:Q", title=t("churnpage.value_axis"), scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(format="~s")),
+        y=alt.Y("monetary:Q", title=t("churnpage.value_axis"), scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="~s", values=[10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000])),
         size=alt.Size("risk_x_value:Q", title=t("ab.churn.risk_x_value"), legend=None,
                       scale=alt.Scale(range=[15, 300])),
         color=alt.Color("segment_label:N", title=t("metrics.rfm_segment"),

@@ -1,0 +1,138 @@
+"""AppTest of the Churn-warning page: the ranked list is core's, filters narrow it, model quality is
+shown, ticked customers become follow-ups through core.followup, viewers cannot create them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import auth, customer360, db
+from core.i18n import t
+from core.metrics import churn
+from core.metrics.base import customer_base
+from core.settings import Settings
+from tests.conftest import DEMO_END
+from ui import format as fmt
+from ui import gate
+
+ROOT = Path(__file__).resolve().parents[2]
+S = Settings(as_of=DEMO_END)
+NOT_CHURNED = ("potential", "new", "active", "loyal", "at_risk")
+
+
+def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss",
+              state: dict | None = None, **params: str) -> AppTest:
+    """app.py signed in as ``username`` (the gate's session record), then the Churn page."""
+    monkeypatch.setenv("KEHU_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    for key, value in params.items():
+        at.query_params[key] = value
+    con = db.connect(db_path)
+    try:
+        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
+    finally:
+        con.close()
+    at.run()
+    at.switch_page("pages/churn.py")
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def expected_list(db_path: Path, lang: str = "en", **kw) -> tuple[customer360.WarningList, churn.ChurnResult]:
+    con = db.connect(db_path)
+    try:
+        base = customer_base(con, S, None)
+        result = churn.score(con, S, None, lang)
+        kw.setdefault("stages", NOT_CHURNED)
+        kw.setdefault("min_risk", 0.5)
+        return customer360.warning_list(con, base, result.scores, **kw), result
+    finally:
+        con.close()
+
+
+def metric(at: AppTest, label: str) -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return values[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_ranked_list_and_totals_are_cores(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    at = open_page(demo_db_copy, monkeypatch, lang=lang)
+    wl, result = expected_list(demo_db_copy, lang)
+    assert at.title[0].value == t("nav.churn", lang)
+    table = at.dataframe[0].value
+    # default view: risk ≥ 50 %, already churned customers left out, ranked by risk × value
+    assert [link.rsplit("customer=", 1)[1] for link in table["link"]] == wl.rows["customer_id"].tolist()
+    assert table["risk_x_value"].is_monotonic_decreasing
+    assert (table["churn_risk"] >= 50).all()
+    assert table["churn_reasons"].iloc[0] == wl.rows["churn_reasons"].iloc[0] != ""
+    assert metric(at, t("churnpage.kpi.warned", lang)) == fmt.count(wl.total)
+    assert metric(at, t("churnpage.kpi.at_risk", lang)) == fmt.money(wl.value_at_risk, lang)
+    # the model's own note, and its quality in numbers
+    assert result.method == "model"
+    assert at.success[0].value == result.note
+    assert metric(at, t("ab.churn.auc", lang)) == f"{result.quality['auc']:.2f}"
+
+
+def test_filters_narrow_the_list(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db_copy, monkeypatch, lang="en")
+    at.multiselect(key="churn.tiers").set_value(["A"]).run()
+    at.slider(key="churn.min_risk").set_value(80).run()
+    assert not at.exception, at.exception
+    wl, _ = expected_list(demo_db_copy, tiers=("A",), min_risk=0.8)
+    assert metric(at, "Customers warned") == fmt.count(wl.total)
+    table = at.dataframe[0].value
+    assert len(table) == len(wl.rows) and (table["churn_risk"] >= 80).all()
+    assert all(tier == ["A"] for tier in table["abc_tier"])
+
+
+def test_including_churned_customers_lists_more(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db_copy, monkeypatch, lang="en")
+    at.toggle(key="churn.include_churned").set_value(True).run()
+    wl, _ = expected_list(demo_db_copy, stages=())
+    assert metric(at, "Customers warned") == fmt.count(wl.total)
+    assert wl.total > expected_list(demo_db_copy)[0].total
+
+
+def test_ticked_customers_become_follow_ups(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wl, _ = expected_list(demo_db_copy)
+    picked = wl.rows["customer_id"].tolist()[:2]
+    at = open_page(demo_db_copy, monkeypatch, lang="en",
+                   state={"churn.table.0": {"selection": {"rows": [0, 1], "columns": []}}})
+    assert at.session_state["followup.candidates"] == picked
+    at.button(key="churn.plan").click().run()
+    assert not at.exception, at.exception
+    preview = at.session_state["churn.preview"]
+    assert preview["customer_id"].tolist() == picked
+    todo = int(preview["skip_reason"].isna().sum())
+    con = db.connect(demo_db_copy)
+    try:
+        before = con.execute("SELECT count(*) FROM followups WHERE source = 'churn_warning'").fetchall()[0][0]
+    finally:
+        con.close()
+    at.button(key="churn.create").click().run()
+    assert not at.exception, at.exception
+    assert at.success[-1].value == t("churnpage.created", "en", n=todo)
+    con = db.connect(demo_db_copy)
+    try:
+        rows = con.execute("SELECT customer_id FROM followups WHERE source = 'churn_warning' "
+                           "ORDER BY followup_id").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == before + todo
+    created = {r[0] for r in rows[before:]}
+    assert created <= set(picked)
+
+
+def test_viewer_sees_the_list_but_cannot_plan(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db_copy, monkeypatch, username="guest", lang="en")
+    assert len(at.dataframe) >= 1
+    assert t("churnpage.plan_readonly", "en") in [i.value for i in at.info]
+    assert not [b for b in at.button if b.key == "churn.plan"]
