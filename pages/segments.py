@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import export
+from core import export, views_analyse
 from core.errors import KehuError
-from core.metrics import segments
 from core.metrics.rfm import SEGMENTS
 from ui import charts_segments as charts
 from ui import context
@@ -17,19 +16,19 @@ from ui.cache import cached
 ctx = context.current()
 t = ctx.t
 PAGE_SIZE = 50
-EXPORT_LIMIT = 10_000
+LIST_LIMIT = views_analyse.MEMBERS_LIMIT
 PICK, LAST_CLICK, PAGE = "seg.drill", "seg.last_click", "seg.page"
 
 st.title(t("nav.segments"))
 st.caption(t("seg.intro"))
 
 try:
-    summary = cached(segments.summary)(ctx)
-    tiers = cached(segments.abc_summary)(ctx)
+    view = cached(views_analyse.segments_view)(ctx)  # one scan of the orders for the whole page
 except KehuError as err:
     st.error(t("seg.error_title", message=str(err)))
     st.stop()
 
+summary, tiers = view.summary, view.tiers
 scored = int(summary["customers"].sum())
 if scored == 0:
     st.info(t("seg.empty"), icon=":material/filter_alt_off:")
@@ -70,7 +69,7 @@ with left:
                             on_select="rerun", selection_mode=charts.SEGMENT_SELECTION, key="seg.chart")
     st.caption(t("seg.hint_click"))
 with right:
-    st.altair_chart(charts.rf_heatmap(cached(segments.rf_heatmap)(ctx), t), width="stretch")
+    st.altair_chart(charts.rf_heatmap(view.rf, t), width="stretch")
 
 # A click on a bar chooses the segment; the selectbox below stays the way to choose without a mouse.
 points = (event.selection.get(charts.SEGMENT_SELECTION) if event else None) or []
@@ -89,34 +88,34 @@ if choice is not None:
     with st.container(border=True):
         st.subheader(t("seg.drill_title", segment=seg_label(choice)))
         total = int(by_code.loc[choice, "customers"])
+        listed = view.members_of(choice)  # highest spend first, at most LIST_LIMIT (limited in SQL)
         if total == 0:
             st.info(t("seg.drill_empty"))
         else:
-            pages = max(1, -(-total // PAGE_SIZE))
+            pages = max(1, -(-len(listed) // PAGE_SIZE))
             if st.session_state.get(PAGE, 1) > pages:
                 st.session_state[PAGE] = 1
             nav, dl_csv, dl_xlsx, _ = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
             page_no = nav.number_input(t("seg.drill_page"), 1, pages, key=PAGE)
-            members = cached(segments.members)(ctx, segment=choice, limit=PAGE_SIZE,
-                                               offset=(page_no - 1) * PAGE_SIZE)
+            members = listed.iloc[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
             first = (page_no - 1) * PAGE_SIZE + 1
             st.caption(t("seg.drill_caption", total=f"{total:,}", first=f"{first:,}",
                          last=f"{first + len(members) - 1:,}"))
             st.dataframe(_member_frame(members), hide_index=True, width="stretch", height=420,
                          column_config={t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f")})
 
-            def _export_frame(code: str = choice) -> pd.DataFrame:
-                return _member_frame(cached(segments.members)(ctx, segment=code, limit=EXPORT_LIMIT, offset=0))
+            if total > len(listed):
+                st.caption(t("seg.list_capped", shown=f"{len(listed):,}"))
 
             name = f"kehu_{choice}_{ctx.as_of.isoformat()}"
-            dl_csv.download_button(t("common.download_csv"), data=lambda: export.to_csv_bytes(_export_frame()),
+            note = t("seg.export_note", limit=f"{LIST_LIMIT:,}")
+            dl_csv.download_button(t("common.download_csv"), data=lambda: export.to_csv_bytes(_member_frame(listed)),
                                    file_name=f"{name}.csv", mime="text/csv", on_click="ignore",
-                                   icon=":material/download:", help=t("seg.export_note", limit=f"{EXPORT_LIMIT:,}"))
+                                   icon=":material/download:", help=note)
             dl_xlsx.download_button(
-                t("common.download_xlsx"), data=lambda: export.to_xlsx_bytes(_export_frame()),
+                t("common.download_xlsx"), data=lambda: export.to_xlsx_bytes(_member_frame(listed)),
                 file_name=f"{name}.xlsx", on_click="ignore", icon=":material/download:",
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                help=t("seg.export_note", limit=f"{EXPORT_LIMIT:,}"))
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", help=note)
 
 tab_table, tab_abc, tab_break = st.tabs([t("seg.tab_segments"), t("seg.tab_abc"), t("seg.tab_breakdown")])
 money = st.column_config.NumberColumn(format="¥%,.0f")
@@ -137,7 +136,7 @@ with tab_table:
     })
 with tab_abc:
     curve_col, table_col = st.columns([3, 2], gap="large")
-    curve = cached(segments.pareto)(ctx)
+    curve = view.pareto.copy()
     curve.attrs["customers"] = scored
     curve_col.altair_chart(charts.pareto_curve(curve, ctx.settings.abc_a, ctx.settings.abc_b, t), width="stretch")
     table_col.markdown(f"**{t('seg.abc_table_title')}**")
@@ -153,5 +152,4 @@ with tab_abc:
 with tab_break:
     by = st.segmented_control(t("seg.breakdown_by"), ["region", "channel", "owner"], default="region",
                               format_func=lambda g: t(f"seg.group_{g}"), key="seg.by") or "region"
-    table = cached(segments.breakdown)(ctx, by=by)
-    st.altair_chart(charts.breakdown_bars(table, t(f"seg.group_{by}"), t), width="stretch")
+    st.altair_chart(charts.breakdown_bars(view.breakdown[by], t(f"seg.group_{by}"), t), width="stretch")

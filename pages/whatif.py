@@ -179,7 +179,7 @@ def _size_table(table: pd.DataFrame, kind: str) -> None:
 
 
 moved = {"segment": result.moved_segment, "stage": result.moved_stage, "tier": result.moved_tier}
-names = {kind: t("whatif.tab_" + kind, n=f"{moved[kind]:,}") for kind in moved}
+names = {kind: t(f"whatif.tab_{kind}", n=f"{moved[kind]:,}") for kind in moved}
 busiest = max(moved, key=lambda kind: moved[kind]) if any(moved.values()) else "segment"
 tabs = st.tabs(list(names.values()), default=names[busiest])
 for tab, kind, table in zip(tabs, ("segment", "stage", "tier"),

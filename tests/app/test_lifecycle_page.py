@@ -27,6 +27,13 @@ def settings() -> Settings:
     return Settings(as_of=context.latest_order_date(context.cursor()))
 
 
+def open_tab(at: AppTest, label: str) -> None:
+    """Select a lazy tab (only the open tab's content runs)."""
+    at.session_state["life.tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+
+
 def run_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en",
              filters: Filters = NO_FILTER) -> AppTest:
     monkeypatch.setenv("KEHU_DB", str(db_path))
@@ -62,6 +69,7 @@ def test_owner_filter_narrows_the_stages(demo_db_copy: Path, monkeypatch: pytest
 
 def test_transitions_between_two_months_list_who_moved(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "en")
+    open_tab(at, "Transitions")
     ends = month_ends_before(settings().as_of, 24)
     start, end = ends[-7], ends[-1]
     at.selectbox(key="life.from").set_value(start).run()
@@ -84,6 +92,7 @@ def test_transitions_between_two_months_list_who_moved(demo_db_copy: Path, monke
 
 def test_end_before_start_is_a_warning(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "zh")
+    open_tab(at, "阶段迁移")
     ends = month_ends_before(settings().as_of, 24)
     at.selectbox(key="life.to").set_value(ends[0]).run()
     assert not at.exception
@@ -92,9 +101,23 @@ def test_end_before_start_is_a_warning(demo_db_copy: Path, monkeypatch: pytest.M
 
 def test_cohort_revenue_measure_and_longer_trend(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "en")
-    at.segmented_control(key="life.measure").set_value("revenue").run()
     at.segmented_control(key="life.months").set_value(24).run()
     assert not at.exception, at.exception
+    keys = {w.key for w in at.segmented_control}
+    assert "life.measure" not in keys  # lazy tabs: the cohort tab has not run
+    open_tab(at, "Cohort retention")
+    at.segmented_control(key="life.measure").set_value("revenue").run()
+    assert not at.exception, at.exception
+    assert {w.key for w in at.segmented_control} == {"life.measure"}
+
+
+def test_funnel_tab_shows_core_steps(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run_page(demo_db_copy, monkeypatch, "en")
+    open_tab(at, "Funnel")
+    loyal = lifecycle.funnel(context.cursor(), settings(), Filters())
+    assert not at.exception
+    assert "5 orders" in at.caption[-1].value  # the loyal rule is spelled out with the threshold
+    assert loyal["customers"].is_monotonic_decreasing
 
 
 def test_no_customers_gives_a_helpful_empty_state(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
