@@ -39,21 +39,29 @@ ord AS (
     GROUP BY customer_id, order_id
 ),
 per_customer AS (
-    SELECT
-        customer_id,
-        count(*) FILTER (WHERE net > 0) AS orders_total,
-        count(*) FILTER (WHERE net > 0 AND ($win_start::DATE IS NULL OR order_date > $win_start::DATE))
-            AS frequency,
-        sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE) AS monetary,
-        min(order_date) FILTER (WHERE net > 0) AS first_order_date,
-        max(order_date) FILTER (WHERE net > 0) AS last_order_date,
-        sum(net) FILTER (WHERE order_date > $last_start::DATE) AS spend_last_90,
-        sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE)
-            AS spend_prev_90,
-        -- distinct days with a counted order, ascending (gaps come from consecutive days)
-        list_sort(list_distinct(list(order_date) FILTER (WHERE net > 0))) AS days
-    FROM ord
-    GROUP BY customer_id
+    -- gap statistics are finished here, so only two numbers (not a list) travel through the
+    -- joins and the final sort
+    SELECT * EXCLUDE (days),
+        CASE WHEN len(days) >= 2 THEN (days[-1] - days[1]) / (len(days) - 1) END AS mean_gap_days,
+        list_median(list_transform(range(1, len(days)), lambda i: days[i + 1] - days[i]))::DOUBLE
+            AS median_gap_days
+    FROM (
+        SELECT
+            customer_id,
+            count(*) FILTER (WHERE net > 0) AS orders_total,
+            count(*) FILTER (WHERE net > 0 AND ($win_start::DATE IS NULL OR order_date > $win_start::DATE))
+                AS frequency,
+            sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE) AS monetary,
+            min(order_date) FILTER (WHERE net > 0) AS first_order_date,
+            max(order_date) FILTER (WHERE net > 0) AS last_order_date,
+            sum(net) FILTER (WHERE order_date > $last_start::DATE) AS spend_last_90,
+            sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE)
+                AS spend_prev_90,
+            -- distinct days with a counted order, ascending (gaps come from consecutive days)
+            list_sort(list_distinct(list(order_date) FILTER (WHERE net > 0))) AS days
+        FROM ord
+        GROUP BY customer_id
+    )
 ),
 sv AS (
     SELECT
@@ -82,10 +90,7 @@ SELECT
     coalesce(p.monetary, 0)::DOUBLE AS monetary,
     coalesce(p.orders_total, 0) AS orders_total,
     $as_of::DATE - p.first_order_date AS tenure_days,
-    CASE WHEN len(p.days) >= 2
-         THEN (p.days[-1] - p.days[1]) / (len(p.days) - 1) END AS mean_gap_days,
-    list_median(list_transform(range(1, len(p.days)), lambda i: p.days[i + 1] - p.days[i]))::DOUBLE
-        AS median_gap_days,
+    p.mean_gap_days, p.median_gap_days,
     coalesce(p.spend_last_90, 0)::DOUBLE AS spend_last_90,
     coalesce(p.spend_prev_90, 0)::DOUBLE AS spend_prev_90,
     CASE WHEN p.spend_prev_90 > 0
