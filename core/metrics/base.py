@@ -40,27 +40,30 @@ ord AS (
 ),
 per_customer AS (
     -- gap statistics are finished here, so only two numbers (not a list) travel through the
-    -- joins and the final sort
-    SELECT * EXCLUDE (days),
-        CASE WHEN len(days) >= 2 THEN (days[-1] - days[1]) / (len(days) - 1) END AS mean_gap_days,
-        list_median(list_transform(range(1, len(days)), lambda i: days[i + 1] - days[i]))::DOUBLE
-            AS median_gap_days
+    -- joins and the final sort; gaps between consecutive distinct days = the non-zero
+    -- differences of the sorted order days (cheaper than de-duplicating the list first)
+    SELECT * EXCLUDE (days, gaps),
+        CASE WHEN len(gaps) >= 1 THEN (days[-1] - days[1]) / len(gaps) END AS mean_gap_days,
+        list_median(gaps)::DOUBLE AS median_gap_days
     FROM (
-        SELECT
-            customer_id,
-            count(*) FILTER (WHERE net > 0) AS orders_total,
-            count(*) FILTER (WHERE net > 0 AND ($win_start::DATE IS NULL OR order_date > $win_start::DATE))
-                AS frequency,
-            sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE) AS monetary,
-            min(order_date) FILTER (WHERE net > 0) AS first_order_date,
-            max(order_date) FILTER (WHERE net > 0) AS last_order_date,
-            sum(net) FILTER (WHERE order_date > $last_start::DATE) AS spend_last_90,
-            sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE)
-                AS spend_prev_90,
-            -- distinct days with a counted order, ascending (gaps come from consecutive days)
-            list_sort(list_distinct(list(order_date) FILTER (WHERE net > 0))) AS days
-        FROM ord
-        GROUP BY customer_id
+        SELECT *, list_filter(list_transform(range(1, len(days)), lambda i: days[i + 1] - days[i]),
+                              lambda gap: gap > 0) AS gaps
+        FROM (
+            SELECT
+                customer_id,
+                count(*) FILTER (WHERE net > 0) AS orders_total,
+                count(*) FILTER (WHERE net > 0 AND ($win_start::DATE IS NULL OR order_date > $win_start::DATE))
+                    AS frequency,
+                sum(net) FILTER (WHERE $win_start::DATE IS NULL OR order_date > $win_start::DATE) AS monetary,
+                min(order_date) FILTER (WHERE net > 0) AS first_order_date,
+                max(order_date) FILTER (WHERE net > 0) AS last_order_date,
+                sum(net) FILTER (WHERE order_date > $last_start::DATE) AS spend_last_90,
+                sum(net) FILTER (WHERE order_date > $prev_start::DATE AND order_date <= $last_start::DATE)
+                    AS spend_prev_90,
+                list_sort(list(order_date) FILTER (WHERE net > 0)) AS days
+            FROM ord
+            GROUP BY customer_id
+        )
     )
 ),
 sv AS (
