@@ -202,6 +202,8 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
                 "Stop that process (for example the running app) or use a copy of the file."
             ) from exc
         raise
+    # The progress bar prints to stdout during long queries (CLI output, server logs): off.
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         migrate(con)
     return con

@@ -59,9 +59,9 @@ class Actor:
 
 
 def actor_of(user: Any) -> Actor:
-    """Normalise ``core.auth.User`` (or None) into an ``Actor``."""
+    """Normalise ``core.auth.User`` into an ``Actor``; no user is a read-only viewer, never an admin."""
     if user is None:
-        return Actor("admin", "admin")
+        return Actor("anonymous", "viewer")
     if isinstance(user, Actor):
         return user
     return Actor(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import export, ingest
+from core import auth, export, ingest
 from core.errors import KehuError
 from core.ingest.templates import template_csv, template_xlsx
 from ui import context
@@ -17,7 +17,7 @@ ctx = context.current()
 t = ctx.t
 user = ctx.user
 username = getattr(user, "username", None)
-may_import = user is None or bool(getattr(user, "can_import", False)) or getattr(user, "role", "") == "admin"
+may_import = auth.can_import(user)
 ENCODINGS = ["auto", "utf-8", "gb18030", "utf-16", "big5", "latin-1"]
 STAGED_KEY = "data.staged"  # {(file_id, kind, encoding, sheet): Staged} for this session only
 

@@ -285,7 +285,8 @@ def test_viewer_may_not_save(con):
         create(con, user=VIEWER)
     with pytest.raises(PermissionDenied):
         fu.generate_from_warnings(con, VIEWER, pd.DataFrame({"customer_id": ["C1"], "risk_x_value": [1.0]}))
-    assert not fu.can_edit(VIEWER) and fu.can_edit(WANG) and fu.can_edit(None)
+    # nobody signed in is a viewer, never an admin
+    assert not fu.can_edit(VIEWER) and fu.can_edit(WANG) and not fu.can_edit(None)
 
 
 def test_manager_cannot_create_or_edit_outside_scope(con):

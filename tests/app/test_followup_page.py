@@ -183,7 +183,7 @@ def test_generate_from_warnings_previews_then_creates(con):
 
 def test_statistics_section_shows_done_over_planned_per_owner_and_week(con):
     fid = con.execute("SELECT followup_id FROM followups WHERE customer_id = 'C1'").fetchall()[0][0]
-    fu.save_changes(con, None, [{"op": "update", "followup_id": fid, "version": 1,
+    fu.save_changes(con, Actor("admin", "admin"), [{"op": "update", "followup_id": fid, "version": 1,
                                  "status": "done", "outcome": "reached"}])
     at = run()
     at.segmented_control(key="followup.section").set_value("stats").run()
