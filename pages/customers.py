@@ -84,7 +84,7 @@ def show_list(base: pd.DataFrame, scores: pd.DataFrame | None) -> None:
             "lifecycle_stage": badges.column("stage", ctx.lang, t("cust.stage")),
             "risk": badges.column("risk", ctx.lang, t("cust.risk"), help=t("cust.risk_help")),
             "churn_risk": st.column_config.NumberColumn(t("cust.risk_pct"), format="%.0f%%"),
-            "abc_tier": badges.column("tier", ctx.lang, t("metrics.abc_tier")),
+            "abc_tier": badges.column("tier", ctx.lang, "ABC", help=t("metrics.abc_tier")),
             "monetary": st.column_config.NumberColumn(t("metrics.monetary"), format="¥%,.0f"),
             "orders_total": st.column_config.NumberColumn(t("cust.orders"), format="%d"),
             "last_order_date": st.column_config.DateColumn(t("cust.last_order"), format="YYYY-MM-DD"),
@@ -162,18 +162,22 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
         if mask:
             st.caption(t("cust.masked_note"))
 
-    m = st.columns(6)
-    m[0].metric(t("cust.net_spend"), fmt.money(prof.net_spend, ctx.lang), border=True)
-    m[1].metric(t("cust.orders"), fmt.count(fact.get("orders_total")), border=True)
-    recency = fact.get("recency_days")
-    m[2].metric(t("cust.last_order"), t("cust.days_ago", n=int(recency)) if pd.notna(recency) else "—",
-                border=True, help=_value(_date(fact.get("last_order_date"))))
     gap = fact.get("median_gap_days")
-    m[3].metric(t("cust.usual_gap"), t("cust.days", n=int(round(gap))) if pd.notna(gap) else "—", border=True)
     nps = fact.get("last_score_nps")
-    m[4].metric(t("cust.last_nps"), _value(int(nps) if pd.notna(nps) else None), border=True)
-    m[5].metric(t("ab.churn.churn_risk"), f"{risk * 100:.0f}%" if risk is not None else "—", border=True,
+    recency = fact.get("recency_days")
+    m = st.columns(4)
+    m[0].metric(t("cust.net_spend"), fmt.money(prof.net_spend, ctx.lang), border=True)
+    m[1].metric(t("cust.orders"), fmt.count(fact.get("orders_total")), border=True,
+                help=t("cust.usual_gap") + ": " + (t("cust.days", n=int(round(gap))) if pd.notna(gap) else "—"))
+    m[2].metric(t("cust.since_last"), t("cust.days", n=int(recency)) if pd.notna(recency) else "—",
+                border=True, help=_value(_date(fact.get("last_order_date"))))
+    m[3].metric(t("ab.churn.churn_risk"), f"{risk * 100:.0f}%" if risk is not None else "—", border=True,
                 help=result.note if result is not None else None)
+    st.caption(" · ".join([
+        t("cust.usual_gap") + ": " + (t("cust.days", n=int(round(gap))) if pd.notna(gap) else "—"),
+        t("cust.last_nps") + ": " + _value(int(nps) if pd.notna(nps) else None),
+        t("cust.complaints", n=int(fact.get("complaint_count") or 0)) if not fact.empty else "",
+    ]))
 
     tabs = st.tabs([t("cust.tab.orders"), t("cust.tab.surveys"), t("cust.tab.followups"), t("cust.tab.scores")])
     with tabs[0]:
@@ -294,7 +298,7 @@ try:
         st.page_link("pages/data.py", label=t("sat.go_import"), icon=":material/upload_file:")
         st.stop()
     with st.spinner(t("cust.scoring")):
-        result = cached(churn.score)(ctx, ctx.lang)
+        result = cached(churn.score)(ctx, lang=ctx.lang)
     show_list(base, result.scores)
     customer = st.query_params.get(QP_CUSTOMER)
     if customer:

@@ -160,7 +160,7 @@ try:
                 "name": t("cust.name"),
                 "owner": t("sidebar.owner"),
                 "monetary": st.column_config.NumberColumn(t("metrics.monetary"), format="¥%,.0f"),
-                "abc_tier": badges.column("tier", ctx.lang, t("metrics.abc_tier")),
+                "abc_tier": badges.column("tier", ctx.lang, "ABC", help=t("metrics.abc_tier")),
                 "lifecycle_stage": badges.column("stage", ctx.lang, t("cust.stage")),
                 "last_score": st.column_config.NumberColumn(t("sat.last_nps"), format="%d"),
                 "last_survey_date": st.column_config.DateColumn(t("sat.last_survey"), format="YYYY-MM-DD"),

@@ -129,7 +129,7 @@ def group_nps(df: pd.DataFrame, t: T, group_title: str, small_n: int) -> alt.Lay
     height = max(160, 30 * len(data))
     base = alt.Chart(data, title=_title(t("sat.group_title", group=group_title),
                                         _n(t, data["nps_n"].sum())), height=height)
-    y = alt.Y("label:N", sort=order, title=group_title)
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
     tooltip = [
         alt.Tooltip("label:N", title=group_title),
         alt.Tooltip("nps:Q", title="NPS", format="+.1f"),
