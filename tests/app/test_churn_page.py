@@ -136,3 +136,69 @@ def test_viewer_sees_the_list_but_cannot_plan(demo_db_copy: Path, monkeypatch: p
     assert len(at.dataframe) >= 1
     assert t("churnpage.plan_readonly", "en") in [i.value for i in at.info]
     assert not [b for b in at.button if b.key == "churn.plan"]
+
+
+@pytest.fixture
+def small_db(tmp_path: Path) -> Path:
+    """A shop of 150 customers: too small to train a model (METRICS.md: fewer than 200)."""
+    from core import demo
+    from tests.conftest import PASSWORD
+
+    path = tmp_path / "small.duckdb"
+    con = db.connect(path)
+    demo.build_demo(con, customers=150, seed=7, end=DEMO_END)
+    auth.add_user(con, "boss", PASSWORD, "admin", actor="test")
+    con.close()
+    return path
+
+
+def test_rule_fallback_is_said_clearly(small_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(small_db, monkeypatch, lang="en")
+    con = db.connect(small_db)
+    try:
+        result = churn.score(con, S, None, "en")
+    finally:
+        con.close()
+    assert result.method == "rules"
+    assert at.warning[0].value == t("churnpage.rules_banner", "en") + " " + result.note
+    assert t("churnpage.quality_rules", "en") in [i.value for i in at.info]
+    assert not [m for m in at.metric if m.label == t("ab.churn.auc", "en")]
+
+
+@pytest.fixture
+def customers_only_db(tmp_path: Path) -> Path:
+    """A customer file imported, but no orders and no surveys yet."""
+    from tests.conftest import PASSWORD
+
+    path = tmp_path / "fresh.duckdb"
+    con = db.connect(path)
+    con.execute("INSERT INTO imports (import_id, kind, file_name) VALUES (1, 'customers', 'c.csv')")
+    con.execute("INSERT INTO customers (customer_id, name, owner, region) "
+                "SELECT 'C' || i, 'name ' || i, 'wang', 'east' FROM range(1, 11) r(i)")
+    auth.add_user(con, "boss", PASSWORD, "admin", actor="test")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("page", ["churn", "customers", "satisfaction"])
+def test_pages_without_orders_or_surveys_explain_instead_of_failing(
+    customers_only_db: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    monkeypatch.setenv("KEHU_DB", str(customers_only_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "en"
+    con = db.connect(customers_only_db)
+    try:
+        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, "boss"))
+    finally:
+        con.close()
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    expected = {"churn": "churnpage.empty", "satisfaction": "sat.empty", "customers": "cust.pick_prompt"}[page]
+    assert t(expected, "en") in [i.value for i in at.info]
+    if page == "customers":  # the ten customers are listed, without scores
+        table = at.dataframe[0].value
+        assert len(table) == 10 and table["churn_risk"].isna().all()
