@@ -252,3 +252,12 @@ def test_demo_stage_counts_add_up_and_match_the_last_month_end() -> None:
 def test_demo_funnel_never_grows() -> None:
     steps = lifecycle.funnel(demo_con(), Settings())["customers"]
     assert steps.is_monotonic_decreasing
+
+
+def test_history_views_of_an_empty_database_are_zero_rows_of_the_grid_not_errors() -> None:
+    # No customers, no orders: as_of falls back to today; 3 month ends × 6 stages of zeros.
+    con = Shop().con
+    counts = lifecycle.stages_at_month_ends(con, Settings(), months=3)
+    assert len(counts) == 18 and counts["customers"].sum() == 0
+    rates = lifecycle.churn_rate_by_month(con, Settings(), months=3)
+    assert rates["active_start"].tolist() == [0, 0, 0] and rates["churn_rate"].isna().all()

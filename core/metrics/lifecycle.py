@@ -286,7 +286,7 @@ def stages_at_month_ends(
     when it is not a month end), long format: month_end, stage, customers (all six stages)."""
     ends = month_ends_before(resolve_as_of(con, s), months)
     history = stages_at(con, s, f, ends)
-    grid = pd.MultiIndex.from_product([sorted(set(history["month_end"])), STAGES], names=["month_end", "stage"])
+    grid = pd.MultiIndex.from_product([ends, STAGES], names=["month_end", "stage"])
     counts = history.groupby(["month_end", "lifecycle_stage"]).size().reindex(grid, fill_value=0)
     return counts.rename("customers").reset_index()
 
@@ -376,7 +376,7 @@ def churn_rate_by_month(
     """
     ends = month_ends_before(resolve_as_of(con, s), months + 1)
     history = stages_at(con, s, f, ends)
-    recency = history.pivot(index="customer_id", columns="month_end", values="recency_days")
+    recency = history.pivot(index="customer_id", columns="month_end", values="recency_days").reindex(columns=ends)
     rows = []
     for start, end in zip(ends[:-1], ends[1:], strict=True):
         active = recency[start].notna() & (recency[start] <= s.churn_days)
