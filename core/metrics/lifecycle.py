@@ -34,8 +34,8 @@ STAGES: tuple[str, ...] = ("potential", "new", "active", "loyal", "at_risk", "ch
 def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
     """Exactly one stage per row, rules evaluated in METRICS.md order.
 
-    Returned as text (codes of ``STAGES``). Needs columns recency_days, tenure_days, orders_total, median_gap_days, abc_tier.
-    1 potential: no counted order; 2 churned: recency > churn_days; 3 at_risk: recency >
+    Returned as text (codes of ``STAGES``). Needs columns recency_days, tenure_days,
+    orders_total, median_gap_days and abc_tier. 1 potential: no counted order; 2 churned: recency > churn_days; 3 at_risk: recency >
     risk_days, or orders_total ≥ 3 and recency > cycle_factor × median gap; 4 new: first order
     ever at most new_days before as_of (tenure ≤ new_days); 5 loyal: orders_total ≥ loyal_orders
     or ABC tier A; 6 active: everyone else.
@@ -268,8 +268,8 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     ends = sorted({min(e, as_of) for e in ends})
     sql, params = bind(HISTORY_SQL, customer_where(f, "c"), as_of=as_of, ends=ends, risk_days=s.risk_days)
     history = fetch_frame(con, sql, params)
-    month_end = history["month_end"].to_numpy()
-    bounds = np.flatnonzero(np.r_[True, month_end[1:] != month_end[:-1], True])
+    dates = history["month_end"].to_numpy()  # sorted: one block of rows per date
+    bounds = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1], True])
     history["abc_tier"] = pd.concat([
         abc_tiers(part["monetary"], part["recency_days"].notna().to_numpy(), s.abc_a, s.abc_b)
         for part in (history.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
