@@ -143,6 +143,14 @@ def test_threshold_change_through_classify_equals_full_recompute() -> None:
     pd.testing.assert_frame_equal(classify(facts, changed), customer_base(shop.con, changed))
 
 
+def test_classify_leaves_the_cached_facts_untouched() -> None:
+    # The what-if page keeps one facts frame and classifies it again and again.
+    shop = Shop().customers("a", "b").order("a", "2024-02-01", 100)
+    facts = customer_facts(shop.con, AS_OF)
+    before = facts.copy()
+    classify(facts, Settings(as_of=AS_OF, abc_a=0.5))
+    pd.testing.assert_frame_equal(facts, before)
+
 # --- properties on the seeded demo company -------------------------------------------------
 
 
@@ -163,3 +171,4 @@ def test_demo_table_matches_an_independent_pandas_computation() -> None:
     reference = pandas_customer_base(*load_frames(con), resolve_as_of(con, s), s)
     check = compare(customer_base(con, s), reference)
     assert check["all_equal"], check["differing_by_column"]
+
