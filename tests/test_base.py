@@ -151,6 +151,7 @@ def test_classify_leaves_the_cached_facts_untouched() -> None:
     classify(facts, Settings(as_of=AS_OF, abc_a=0.5))
     pd.testing.assert_frame_equal(facts, before)
 
+
 # --- properties on the seeded demo company -------------------------------------------------
 
 
