@@ -91,10 +91,13 @@ with alert_col:
          lambda r: t("overview.detail.silent", days=int(r["recency_days"]))),
         ("overview.alert.overdue", reminders.overdue, "pages/followup.py",
          lambda r: t("overview.detail.due", date=str(r["due_date"]))),
+        ("overview.alert.neglected", reminders.neglected, "pages/followup.py",
+         lambda r: t("overview.detail.spend", value=fmt.money(r["spend"], ctx.lang))),
     ]
     for key, frame, target_page, detail in lists:
         with st.expander(f"**{t(key)}** · {len(frame):,}", expanded=False):
-            st.caption(t(f"{key}_help"))
+            st.caption(t(f"{key}_help", days=reminders.no_followup_days,
+                         value=fmt.money(reminders.min_value, ctx.lang)))
             if frame.empty:
                 st.write(t("overview.alert.none"))
                 continue

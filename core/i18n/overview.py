@@ -53,8 +53,9 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "overview.alert.neglected": ("高价值客户久未跟进", "Valuable customers not followed up"),
     "overview.alert.neglected_help": (
-        "A 类客户，最近 {days} 天没有跟进记录。",
-        "Tier A customers with no follow-up in the last {days} days.",
+        "累计消费不低于 {value}（前 20%）的客户，最近 {days} 天没有跟进、也没有已安排的跟进。",
+        "Customers who spent at least {value} (the top 20 %) with no follow-up in the last {days} days "
+        "and none planned.",
     ),
     "overview.alert.none": ("暂无", "None right now"),
     "overview.alert.open": ("查看列表", "Open the list"),
@@ -64,5 +65,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.col.detail": ("说明", "Detail"),
     "overview.detail.nps": ("NPS {score}", "NPS {score}"),
     "overview.detail.due": ("应于 {date}", "due {date}"),
+    "overview.detail.spend": ("累计消费 {value}", "spent {value}"),
     "overview.detail.silent": ("{days} 天未下单", "{days} days without an order"),
 }
