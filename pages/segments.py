@@ -18,6 +18,9 @@ t = ctx.t
 PAGE_SIZE = 50
 LIST_LIMIT = views_analyse.MEMBERS_LIMIT
 PICK, LAST_CLICK, PAGE = "seg.drill", "seg.last_click", "seg.page"
+QP_SEGMENT = "segment"  # ?segment=<code> opens the page on that segment's list (links from other pages)
+if PICK not in st.session_state and st.query_params.get(QP_SEGMENT) in SEGMENTS:
+    st.session_state[PICK] = st.query_params[QP_SEGMENT]
 
 st.title(t("nav.segments"))
 st.caption(t("seg.intro"))
@@ -84,7 +87,10 @@ seg_label = charts.label_of("segment", t)
 choice = st.selectbox(t("seg.drill_pick"), [None, *SEGMENTS], key=PICK,
                       format_func=lambda c: t("seg.drill_none") if c is None else
                       f"{seg_label(c)} · {int(by_code.loc[c, 'customers']):,}")
-if choice is not None:
+if choice is None:
+    st.query_params.pop(QP_SEGMENT, None)
+else:
+    st.query_params[QP_SEGMENT] = choice
     with st.container(border=True):
         st.subheader(t("seg.drill_title", segment=seg_label(choice)))
         total = int(by_code.loc[choice, "customers"])

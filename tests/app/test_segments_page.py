@@ -23,10 +23,12 @@ PAGE = str(ROOT / "pages" / "segments.py")
 
 
 def run_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en",
-             filters: Filters = NO_FILTER) -> AppTest:
+             filters: Filters = NO_FILTER, **params: str) -> AppTest:
     monkeypatch.setenv("KEHU_DB", str(db_path))
     con = context.cursor()
     at = AppTest.from_file(PAGE, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
     at.session_state[context.CTX_KEY] = context.Ctx(
         con=con, lang=lang, settings=Settings(as_of=context.latest_order_date(con)), filters=filters,
         data_version=db.data_version(con))
@@ -85,6 +87,14 @@ def test_drill_down_lists_the_segment_page_by_page(demo_db_copy: Path, monkeypat
     second = segments.members(con, s, Filters(), segment="general_develop", limit=50, offset=50)
     assert at.dataframe[0].value.iloc[0, 0] == second["customer_id"].iloc[0]
     assert len(at.get("download_button")) == 2  # CSV and Excel, built only when clicked
+
+
+def test_a_link_with_a_segment_opens_its_list(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run_page(demo_db_copy, monkeypatch, "zh", segment="important_win_back")
+    assert at.selectbox(key="seg.drill").value == "important_win_back"
+    assert at.subheader[0].value == "重要挽留客户：客户名单"
+    at.selectbox(key="seg.drill").set_value(None).run()
+    assert "segment" not in at.query_params
 
 
 def test_breakdown_by_owner(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
