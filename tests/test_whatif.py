@@ -10,6 +10,7 @@ import pytest
 
 from core import db, whatif
 from core.errors import KehuError
+from core.filters import Filters
 from core.metrics import rfm
 from core.metrics.base import customer_base
 from core.settings import Settings
@@ -213,5 +214,17 @@ def test_window_change_compares_two_scans(demo_db_file: Path) -> None:
         assert result.tiers["revenue_after"].sum() == pytest.approx(direct.loc[scored, "monetary"].sum())
         assert result.tiers["revenue_after"].sum() < result.tiers["revenue_before"].sum()
         assert sizes(result.tiers, "after") == direct["abc_tier"].astype(object).value_counts().to_dict()
+    finally:
+        con.close()
+
+
+def test_no_customers_compare_to_zeros(demo_db_file: Path) -> None:
+    con = db.connect(demo_db_file, read_only=True)
+    try:
+        base = Settings(as_of=date(2026, 10, 31))
+        facts = whatif.facts(con, base, Filters(regions=("nowhere",)))
+        result = whatif.compare(facts, base, base.with_(risk_days=30))
+        assert (result.customers, result.movers_total, result.projection_after.revenue) == (0, 0, 0.0)
+        assert result.stage_matrix["customers"].sum() == 0
     finally:
         con.close()

@@ -118,3 +118,11 @@ def test_a_manager_sees_only_their_own_customers(demo_db_copy: Path, monkeypatch
     assert mine.customers < everyone.customers
     assert metric(at, "Change stage") == f"{mine.moved_stage:,}"
     assert set(mine.movers["owner"]) <= set(scope)
+
+
+def test_a_contradicting_link_warns_and_opens_the_defaults(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_whatif(demo_db_copy, monkeypatch, lang="en", w_risk_days="200")  # > churn_days 180
+    assert not at.exception
+    assert at.warning and "contradict" in at.warning[0].value
+    assert at.number_input(key="whatif.risk_days").value == 90
+    assert "w_risk_days" not in at.query_params
