@@ -141,11 +141,17 @@ with tab_table:
         t("seg.col_customer_share"): share, t("seg.col_revenue_share"): share,
     })
 with tab_abc:
-    curve_col, table_col = st.columns([3, 2], gap="large")
+    curve_col, table_col = st.columns(2, gap="large")
     curve = view.pareto.copy()
     curve.attrs["customers"] = scored
-    curve_col.altair_chart(charts.pareto_curve(curve, ctx.settings.abc_a, ctx.settings.abc_b, t), width="stretch")
+    by_tier = tiers.set_index("tier")
+    a_share = float(by_tier.loc["A", "customer_share"] or 0)
+    ab_share = a_share + float(by_tier.loc["B", "customer_share"] or 0)
+    curve_col.altair_chart(charts.pareto_curve(curve, ctx.settings.abc_a, ctx.settings.abc_b, t,
+                                               tier_ends=(a_share, ab_share)), width="stretch")
     table_col.markdown(f"**{t('seg.abc_table_title')}**")
+    table_col.caption(t("seg.abc_insight", customers=f"{a_share:.1%}",
+                        revenue=f"{float(by_tier.loc['A', 'revenue_share'] or 0):.1%}"))
     table_col.dataframe(pd.DataFrame({
         t("metrics.abc_tier"): tiers["tier"].map(charts.label_of("tier", t)),
         t("seg.col_customers"): tiers["customers"],

@@ -123,10 +123,12 @@ def rf_heatmap(cells: pd.DataFrame, t: T) -> alt.Chart:
     return (rect + text).properties(height=396)
 
 
-def pareto_curve(curve: pd.DataFrame, abc_a: float, abc_b: float, t: T) -> alt.Chart:
+def pareto_curve(curve: pd.DataFrame, abc_a: float, abc_b: float, t: T,
+                 tier_ends: tuple[float, float] | None = None) -> alt.Chart:
     """Cumulative revenue share by customer share, with the A/B cut-offs drawn.
 
-    ``curve`` columns: customer_share (0–1), revenue_share (0–1), optional tier.
+    ``curve`` columns: customer_share (0–1), revenue_share (0–1). ``tier_ends``: the share of
+    customers in A and in A + B, drawn as vertical lines where the tiers end.
     """
     data = curve.copy()
     n = int(curve.attrs.get("customers", len(curve)))
@@ -151,7 +153,14 @@ def pareto_curve(curve: pd.DataFrame, abc_a: float, abc_b: float, t: T) -> alt.C
     labels = alt.Chart(cuts).mark_text(align="left", baseline="bottom", dy=-3, color="#d1495b").encode(
         y="revenue_share:Q", x=alt.value(6), text="label:N",
     )
-    return alt.layer(line, rules, labels).properties(height=400)
+    layers = [line, rules, labels]
+    if tier_ends is not None:
+        ends = pd.DataFrame({"customer_share": list(tier_ends), "tier": ["A", "A + B"]})
+        layers.append(alt.Chart(ends).mark_rule(strokeDash=[2, 3], color="#6b7280").encode(
+            x="customer_share:Q",
+            tooltip=[alt.Tooltip("tier:N", title=t("metrics.abc_tier")),
+                     alt.Tooltip("customer_share:Q", title=t("seg.axis_customer_share"), format=".1%")]))
+    return alt.layer(*layers).properties(height=400)
 
 
 def breakdown_bars(table: pd.DataFrame, group_title: str, t: T) -> alt.Chart:

@@ -54,6 +54,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg.tab_breakdown": ("按区域 / 渠道 / 经理", "By region / channel / manager"),
     "seg.breakdown_by": ("分组依据", "Group by"),
     "seg.table_title": ("细分明细", "Segment table"),
+    "seg.abc_insight": ("A 类：{customers} 的客户贡献了 {revenue} 的消费金额。",
+                        "Tier A: {customers} of customers bring {revenue} of revenue."),
     "seg.abc_table_title": ("ABC 分级明细", "ABC tiers"),
     "seg.hint_click": (
         "提示：点击左侧柱形即可查看该类客户名单；双击空白处取消选择。",

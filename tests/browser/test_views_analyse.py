@@ -86,6 +86,12 @@ def test_view_renders_without_error(signed_in: object, demo_app: RunningApp, art
         assert len(metric_values(page)) >= 4
         assert_no_error(page)
         screenshot(page, artifacts / f"{view}_{lang}.png")
+        if view == "segments":
+            for index, tab in enumerate(("abc", "breakdown"), start=1):
+                page.get_by_role("tab").nth(index).click()
+                page.wait_for_timeout(800)
+                assert_no_error(page)
+                screenshot(page, artifacts / f"segments_{tab}_{lang}.png")
         if view == "lifecycle":
             for index, tab in enumerate(("funnel", "cohort", "transitions"), start=1):
                 page.get_by_role("tab").nth(index).click()
