@@ -16,7 +16,15 @@ import pandas as pd
 
 from core.filters import Filters, customer_where
 from core.metrics import rfm
-from core.metrics.common import NET_AMOUNT_SQL, TREND_DAYS, bind, fetch_frame, resolve_as_of, window_start
+from core.metrics.common import (
+    NET_AMOUNT_SQL,
+    TREND_DAYS,
+    bind,
+    fetch_frame,
+    resolve_as_of,
+    restrict_to_filtered,
+    window_start,
+)
 from core.settings import Settings
 
 # Orders are reduced to one row per (customer, order) and then per customer in one GROUP BY,
@@ -110,10 +118,6 @@ LEFT JOIN fu USING (customer_id)
 ORDER BY c.customer_id
 """.replace("{net}", NET_AMOUNT_SQL)
 
-# Restricting the scans to the filtered customers early pays only when a filter is set; without
-# one, the final LEFT JOIN from customers already drops orders of unknown customers.
-ONLY_FILTERED = "AND customer_id IN (SELECT customer_id FROM c)"
-
 
 def customer_facts(
     con: duckdb.DuckDBPyConnection,
@@ -146,7 +150,7 @@ def customer_facts(
     out; ingest keeps customer ids unique (a duplicated id would give two rows).
     """
     last_start = as_of.toordinal() - TREND_DAYS
-    template = FACTS_SQL.replace("{only_c}", "" if f is None or f.is_empty() else ONLY_FILTERED)
+    template = restrict_to_filtered(FACTS_SQL, f)
     sql, params = bind(
         template,
         customer_where(f, "c"),

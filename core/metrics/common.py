@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.filters import Filters
 from core.settings import Settings
 
 REFUND_STATUSES = ("refunded", "returned")
@@ -73,6 +74,16 @@ def month_ends_before(as_of: date, months: int) -> list[date]:
         first = date(cur.year, cur.month, 1)
         cur = first - timedelta(days=1)
     return ends[::-1]
+
+
+ONLY_FILTERED = "AND customer_id IN (SELECT customer_id FROM c)"
+
+
+def restrict_to_filtered(template: str, f: Filters | None) -> str:
+    """Fill the ``{only_c}`` slot of an order/survey scan: restrict it early to the customers of
+    CTE ``c`` when a filter is set. Without one the semi-join costs more than it saves (the
+    final join from ``c`` drops orders of unknown customers anyway)."""
+    return template.replace("{only_c}", "" if f is None or f.is_empty() else ONLY_FILTERED)
 
 
 _TOKEN = re.compile(r"\$([a-z_]+)|\{where\}")

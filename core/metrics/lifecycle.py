@@ -23,6 +23,7 @@ from core.metrics.common import (
     month_ends_before,
     query_frame,
     resolve_as_of,
+    restrict_to_filtered,
 )
 from core.metrics.rfm import abc_tiers, labels
 from core.settings import Settings
@@ -141,7 +142,7 @@ ord AS (
     FROM (
         SELECT customer_id, order_id, order_date, {net} AS net
         FROM orders
-        WHERE order_date <= $as_of::DATE AND customer_id IN (SELECT customer_id FROM c)
+        WHERE order_date <= $as_of::DATE {only_c}
     )
     GROUP BY customer_id, order_id
 )
@@ -151,7 +152,7 @@ COHORT_SQL = """
 WITH {orders},
 firsts AS (
     SELECT customer_id, date_trunc('month', min(order_date) FILTER (WHERE net > 0))::DATE AS cohort
-    FROM ord GROUP BY customer_id
+    FROM ord SEMI JOIN c USING (customer_id) GROUP BY customer_id
 ),
 sizes AS (
     SELECT cohort, count(*) AS cohort_size FROM firsts
@@ -204,7 +205,10 @@ def cohort_retention(
         raise KehuError("measure must be 'customers' or 'revenue'.")
     as_of = resolve_as_of(con, s)
     first_cohort = _add_months(date(as_of.year, as_of.month, 1), -(months - 1))
-    sql, params = bind(COHORT_SQL, customer_where(f, "c"), as_of=as_of, first_cohort=first_cohort, months=months)
+    sql, params = bind(
+        restrict_to_filtered(COHORT_SQL, f), customer_where(f, "c"),
+        as_of=as_of, first_cohort=first_cohort, months=months,
+    )
     cells = con.execute(sql, params).df()
     cells["value"] = cells["customer_retention" if measure == "customers" else "revenue_retention"]
     return cells
@@ -216,48 +220,54 @@ monthly AS (
     SELECT customer_id, date_trunc('month', order_date)::DATE AS month,
            count(*) FILTER (WHERE net > 0) AS orders, sum(net) AS net,
            min(order_date) FILTER (WHERE net > 0) AS first_day,
-           max(order_date) FILTER (WHERE net > 0) AS last_day
-    FROM ord GROUP BY ALL
+           max(order_date) FILTER (WHERE net > 0) AS last_day,
+           list(order_date) FILTER (WHERE net > 0) AS month_days
+    FROM ord SEMI JOIN c USING (customer_id)
+    GROUP BY ALL
 ),
+-- sorted days with a counted order (repeats kept: zero differences are dropped below)
 days AS (
-    SELECT customer_id, list_sort(list_distinct(list(order_date))) AS days
-    FROM ord WHERE net > 0 GROUP BY customer_id
+    SELECT customer_id, list_sort(flatten(list(month_days))) AS days FROM monthly GROUP BY customer_id
 ),
 ends AS (SELECT unnest($ends::DATE[]) AS month_end),
--- running totals per customer and month; each month end then takes the latest month at or
--- before it (ASOF join) instead of re-aggregating all earlier months for every month end
+-- running totals per customer and active month; each such row holds for the month ends from
+-- its month up to (not including) the customer's next active month
 running AS (
     SELECT customer_id, month,
            sum(orders) OVER w AS orders_total, sum(net) OVER w AS monetary,
-           min(first_day) OVER w AS first_order_date, max(last_day) OVER w AS last_order_date
+           min(first_day) OVER w AS first_order_date, max(last_day) OVER w AS last_order_date,
+           lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS next_month
     FROM monthly
     WINDOW w AS (PARTITION BY customer_id ORDER BY month ROWS UNBOUNDED PRECEDING)
 ),
-grid AS (SELECT e.month_end, c.customer_id FROM ends e CROSS JOIN c),
 per_end AS (
-    SELECT g.month_end, g.customer_id,
-           coalesce(p.orders_total, 0)::BIGINT AS orders_total,
-           coalesce(p.monetary, 0)::DOUBLE AS monetary,
-           g.month_end - p.last_order_date AS recency_days,
-           g.month_end - p.first_order_date AS tenure_days
-    FROM grid g
-    ASOF LEFT JOIN running p ON p.customer_id = g.customer_id AND p.month <= g.month_end
+    SELECT e.month_end, r.customer_id, r.orders_total::BIGINT AS orders_total,
+           r.monetary::DOUBLE AS monetary,
+           e.month_end - r.last_order_date AS recency_days,
+           e.month_end - r.first_order_date AS tenure_days
+    FROM running r
+    JOIN ends e ON e.month_end >= r.month AND (r.next_month IS NULL OR e.month_end < r.next_month)
 )
-SELECT pe.*,
-       -- the median gap only decides a stage for recent customers with >= 3 orders
-       CASE WHEN pe.orders_total >= 3 AND pe.recency_days <= $risk_days THEN
-           list_median(list_transform(
-               range(1, len(list_filter(d.days, lambda x: x <= pe.month_end))),
-               lambda i: d.days[i + 1] - d.days[i]))::DOUBLE
-       END AS median_gap_days
+-- the median gap only decides a stage for recent customers with >= 3 orders
+SELECT pe.*, NULL::DOUBLE AS median_gap_days
 FROM per_end pe
-LEFT JOIN days d USING (customer_id)
-ORDER BY pe.month_end, pe.customer_id
+WHERE NOT (pe.orders_total >= 3 AND pe.recency_days <= $risk_days)
+UNION ALL
+SELECT pe.*,
+       list_median(list_filter(list_transform(
+           range(1, len(list_filter(d.days, lambda x: x <= pe.month_end))),
+           lambda i: d.days[i + 1] - d.days[i]), lambda gap: gap > 0))::DOUBLE
+FROM per_end pe
+JOIN days d USING (customer_id)
+WHERE pe.orders_total >= 3 AND pe.recency_days <= $risk_days
+ORDER BY month_end, customer_id
 """.replace("{orders}", ORDERS_CTE)
 
 
 def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, ends: list[date]) -> pd.DataFrame:
-    """Every customer's stage at each date in ``ends`` (one SQL over the list of dates).
+    """Stages at each date in ``ends`` (one SQL over the list of dates), for the customers with
+    any order by that date; everyone else in ``f`` is ``potential`` there (the count of all
+    customers is ``attrs["customers"]``).
 
     One row per (month_end, customer) with orders_total, monetary, recency_days, tenure_days,
     abc_tier and lifecycle_stage as of that date. Simplifications, stated: an order is judged by
@@ -266,7 +276,8 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     """
     as_of = resolve_as_of(con, s)
     ends = sorted({min(e, as_of) for e in ends})
-    sql, params = bind(HISTORY_SQL, customer_where(f, "c"), as_of=as_of, ends=ends, risk_days=s.risk_days)
+    where = customer_where(f, "c")
+    sql, params = bind(restrict_to_filtered(HISTORY_SQL, f), where, as_of=as_of, ends=ends, risk_days=s.risk_days)
     history = fetch_frame(con, sql, params)
     dates = history["month_end"].to_numpy()  # sorted: one block of rows per date
     bounds = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1], True])
@@ -276,6 +287,8 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     ]) if len(history) else pd.Series(dtype="str")
     history["lifecycle_stage"] = stage_of(history, s)
     history["month_end"] = history["month_end"].dt.date
+    count_sql, count_params = bind("SELECT count(*) FROM customers c WHERE {where}", where)
+    history.attrs["customers"] = con.execute(count_sql, count_params).fetchall()[0][0]
     return history
 
 
@@ -288,6 +301,10 @@ def stages_at_month_ends(
     history = stages_at(con, s, f, ends)
     grid = pd.MultiIndex.from_product([ends, STAGES], names=["month_end", "stage"])
     counts = history.groupby(["month_end", "lifecycle_stage"]).size().reindex(grid, fill_value=0)
+    present = history.groupby("month_end").size().reindex(ends, fill_value=0)
+    never_ordered = history.attrs["customers"] - present  # no order at all by that date
+    for end in ends:
+        counts[(end, "potential")] += int(never_ordered[end])
     return counts.rename("customers").reset_index()
 
 
@@ -308,6 +325,7 @@ def transitions(
     moves = _moves(con, s, f, start, end)
     grid = pd.MultiIndex.from_product([STAGES, STAGES], names=["from_stage", "to_stage"])
     counts = moves.groupby(["from_stage", "to_stage"]).size().reindex(grid, fill_value=0)
+    counts[("potential", "potential")] += moves.attrs["customers"] - len(moves)  # no order by either date
     matrix = counts.rename("customers").reset_index()
     row_total = matrix.groupby("from_stage")["customers"].transform("sum")
     matrix["share_of_from"] = matrix["customers"] / row_total.where(row_total > 0)
@@ -353,15 +371,17 @@ def movers(
 
 
 def _moves(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date) -> pd.DataFrame:
-    """One row per customer: stage at ``start`` and at ``end`` (plus recency, orders and value
-    as of ``end``)."""
+    """Stage at ``start`` and at ``end`` (plus recency, orders and value as of ``end``) of every
+    customer with an order by ``end``; ``attrs["customers"]`` counts all customers in ``f``."""
     history = stages_at(con, s, f, [start, end])
     before = history[history["month_end"] == start].set_index("customer_id")
     after = history[history["month_end"] == end].set_index("customer_id")
     out = after[["recency_days", "orders_total", "monetary"]].copy()
-    out.insert(0, "from_stage", before["lifecycle_stage"].reindex(out.index))
+    out.insert(0, "from_stage", before["lifecycle_stage"].reindex(out.index).fillna("potential"))
     out.insert(1, "to_stage", after["lifecycle_stage"])
-    return out.reset_index()
+    out = out.reset_index()
+    out.attrs["customers"] = history.attrs["customers"]
+    return out
 
 
 def churn_rate_by_month(
