@@ -178,6 +178,15 @@ def test_filters_restrict_history_views() -> None:
     assert history.set_index("stage")["customers"][["new", "potential"]].tolist() == [1, 1]
 
 
+def test_history_views_ignore_orders_of_unknown_customers() -> None:
+    # "ghost" is not in the customer file: only a counts, in the cohort and at every month end.
+    shop = Shop().customer("a").order("a", "2024-02-01", 10).order("ghost", "2024-02-02", 99)
+    s = Settings(as_of=d("2024-02-29"))
+    assert lifecycle.cohort_retention(shop.con, s, months=1)["cohort_size"].tolist() == [1]
+    history = lifecycle.stages_at_month_ends(shop.con, s, months=2)
+    assert history.groupby("month_end")["customers"].sum().tolist() == [1, 1]
+
+
 def transition_shop() -> Shop:
     # as_of 2024-03-31. a: first and only order 2023-12-20 (100) → Jan 31: new (42 days);
     # Mar 31: at_risk (102 days). b: first order 2024-02-15 (300) → Jan 31: potential;
