@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.i18n import t
-from tests.browser.conftest import RunningApp, wait_for_app
+from tests.browser.conftest import RunningApp
 
 VIEWPORT = {"width": 1440, "height": 1000}
 
@@ -25,6 +25,19 @@ def page(browser: object, demo_app: RunningApp) -> object:
         yield pg
     finally:
         pg.close()
+
+
+def wait_for_app(page: object, timeout_ms: int = 30_000) -> None:
+    """conftest's ``wait_for_app``, except that a "File change · Rerun" notice (someone saved a
+    file of the repository while the test server watches it) does not count as running."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
+                   const busy = w && !/Rerun|重新运行/.test(w.innerText);
+                   return !busy && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0 }""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(300)
 
 
 def patient_sign_in(page: object, app: RunningApp) -> None:
@@ -95,7 +108,7 @@ def test_satisfaction_in_the_browser(page: object, artifacts: Path, lang: str) -
     page.wait_for_selector('[data-testid="stVegaLiteChart"]')
     assert_no_error(page, lang)
     assert page.locator('[data-testid="stMetric"]').count() >= 4
-    assert page.get_by_text(t("sat.detractors_title", lang)).count() == 1
+    page.get_by_text(t("sat.detractors_title", lang)).wait_for()
     full_screenshot(page, artifacts / f"satisfaction_{lang}.png")
     # trends (2), groups, distribution, complaints, keywords — counted once all were in view
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 6
@@ -131,7 +144,7 @@ def test_churn_warning_list_and_plan_preview_in_the_browser(page: object, artifa
     open_view(page, "nav.churn", lang)
     page.wait_for_selector('[data-testid="stDataFrame"]')
     assert_no_error(page, lang)
-    assert page.get_by_text(t("churnpage.quality_title", lang)).count() == 1
+    page.get_by_text(t("churnpage.quality_title", lang)).wait_for()
     tick_row(page, 0, 0)
     tick_row(page, 0, 1)
     button = page.get_by_role("button", name=t("churnpage.plan_button", lang, n=2))
