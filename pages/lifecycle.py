@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import views_analyse
+from core import export, views_analyse
 from core.errors import KehuError
 from core.metrics import lifecycle
 from core.metrics.common import month_ends_before
@@ -17,7 +17,7 @@ from ui.cache import cached
 
 ctx = context.current()
 t = ctx.t
-MOVERS_LIMIT = 200
+MOVERS_LIMIT, EXPORT_LIMIT = 200, 10_000  # movers on screen / in the download
 st.title(t("nav.lifecycle"))
 st.caption(t("life.intro"))
 
@@ -96,16 +96,33 @@ def _transitions() -> None:
         st.info(t("life.movers_none"))
         return
     st.caption(t("life.movers_caption", total=f"{n_moved:,}", shown=len(moved)))
-    st.dataframe(pd.DataFrame({
-        t("seg.col_customer_id"): moved["customer_id"], t("seg.col_name"): moved["name"],
-        t("life.axis_from"): moved["from_stage"].map(stage_label),
-        t("life.axis_to"): moved["to_stage"].map(stage_label),
-        t("seg.col_region"): moved["region"], t("seg.col_owner"): moved["owner"],
-        t("metrics.recency_days"): moved["recency_days"],
-        t("metrics.frequency"): moved["orders_total"],
-        t("seg.col_revenue"): moved["monetary"].round(0),
-    }), hide_index=True, width="stretch", height=380,
-        column_config={t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f")})
+
+    def table(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
+            t("seg.col_customer_id"): rows["customer_id"], t("seg.col_name"): rows["name"],
+            t("life.axis_from"): rows["from_stage"].map(stage_label),
+            t("life.axis_to"): rows["to_stage"].map(stage_label),
+            t("seg.col_region"): rows["region"], t("seg.col_owner"): rows["owner"],
+            t("metrics.recency_days"): rows["recency_days"],
+            t("metrics.frequency"): rows["orders_total"],
+            t("seg.col_revenue"): rows["monetary"].round(2),
+        })
+
+    st.dataframe(table(moved), hide_index=True, width="stretch", height=380,
+                 column_config={t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f")})
+
+    def download() -> pd.DataFrame:  # built only when a download button is clicked
+        return table(cached(lifecycle.movers)(ctx, from_month=start, to_month=end, from_stage=from_stage,
+                                              to_stage=to_stage, limit=EXPORT_LIMIT))
+
+    name = f"kehu_stage_moves_{start:%Y%m}_{end:%Y%m}"
+    note = t("seg.export_note_rows", limit=f"{min(n_moved, EXPORT_LIMIT):,}")
+    c_csv, c_xlsx, _ = st.columns([1, 1, 4])
+    c_csv.download_button(t("common.download_csv"), data=lambda: export.to_csv_bytes(download()), help=note,
+                          file_name=f"{name}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
+    c_xlsx.download_button(t("common.download_xlsx"), data=lambda: export.to_xlsx_bytes(download()), help=note,
+                           file_name=f"{name}.xlsx", on_click="ignore", icon=":material/download:",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 # Lazy tabs: only the open tab runs, so the month-end history is read only when it is looked at.

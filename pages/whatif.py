@@ -12,7 +12,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core import whatif
+from core import export, whatif
 from core.errors import KehuError
 from ui import charts_segments as charts
 from ui import context
@@ -26,6 +26,7 @@ st.title(t("nav.whatif"))
 st.caption(t("whatif.intro"))
 
 KEY = "whatif."
+SHOWN, EXPORT_LIMIT = 500, 10_000  # movers on screen / in the download
 WINDOWS = [0, 90, 180, 365, 730]  # 0 = all history (a selectbox reads None as "nothing chosen")
 
 
@@ -122,7 +123,7 @@ try:
     facts_after = (cached(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(after)))
                    if whatif.needs_rescan(base, after) else None)
     result = whatif.compare(facts_before, base, after, facts_after, share=scenario.share,
-                            target_stages=scenario.target_stages, limit=500)
+                            target_stages=scenario.target_stages, limit=EXPORT_LIMIT)
 except KehuError as err:
     st.error(t("seg.error_title", message=str(err)))
     st.stop()
@@ -204,8 +205,8 @@ st.subheader(t("whatif.movers_title"))
 if result.movers_total == 0:
     st.info(t("whatif.movers_none"))
 else:
-    st.caption(t("whatif.movers_caption", total=f"{result.movers_total:,}", shown=len(result.movers)))
-    movers = result.movers
+    movers = result.movers  # most valuable first, at most EXPORT_LIMIT
+    st.caption(t("whatif.movers_caption", total=f"{result.movers_total:,}", shown=min(len(movers), SHOWN)))
     seg, stage, tier = charts.label_of("segment", t), charts.label_of("stage", t), charts.label_of("tier", t)
     shown = pd.DataFrame({
         t("seg.col_customer_id"): movers["customer_id"], t("seg.col_name"): movers["name"],
@@ -220,9 +221,17 @@ else:
         t("whatif.col_tier_before"): movers["tier_before"].map(tier),
         t("whatif.col_tier_after"): movers["tier_after"].map(tier),
     })
-    st.dataframe(shown, hide_index=True, width="stretch", height=380, column_config={
+    st.dataframe(shown.head(SHOWN), hide_index=True, width="stretch", height=380, column_config={
         t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f"),
     })
+    name = f"kehu_whatif_movers_{ctx.as_of.isoformat()}"
+    note = t("seg.export_note_rows", limit=f"{len(movers):,}")
+    c_csv, c_xlsx, _ = st.columns([1, 1, 4])
+    c_csv.download_button(t("common.download_csv"), data=lambda: export.to_csv_bytes(shown), help=note,
+                          file_name=f"{name}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
+    c_xlsx.download_button(t("common.download_xlsx"), data=lambda: export.to_xlsx_bytes(shown), help=note,
+                           file_name=f"{name}.xlsx", on_click="ignore", icon=":material/download:",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 st.subheader(t("whatif.projection_title"))
 who = t("whatif.who_at_risk_churned") if scenario.include_churned else t("whatif.who_at_risk")

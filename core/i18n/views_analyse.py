@@ -71,6 +71,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg.drill_page": ("页码", "Page"),
     "seg.drill_empty": ("此类别下没有客户。", "No customers in this segment."),
     "seg.list_capped": ("名单只列出消费金额最高的 {shown} 位。", "The list shows the {shown} highest spenders only."),
+    "seg.export_note_rows": ("下载 {limit} 行（按消费金额从高到低）。", "Downloads {limit} rows, highest spend first."),
     "seg.export_note": ("导出当前类别的全部客户（最多 {limit} 位）。", "Exports this segment's customers (up to {limit})."),
     "seg.group_region": ("区域", "region"),
     "seg.group_channel": ("渠道", "channel"),

@@ -80,6 +80,7 @@ def test_transitions_between_two_months_list_who_moved(demo_db_copy: Path, monke
     table = at.dataframe[0].value
     assert len(table) == min(total, 200)
     assert table.iloc[0, 0] == moved["customer_id"].iloc[0]
+    assert len(at.get("download_button")) == 2  # CSV and Excel of the movers, built on click
 
     # one cell of the matrix: at risk → churned
     at.selectbox(key="life.mv_from").set_value("at_risk").run()

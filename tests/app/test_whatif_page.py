@@ -78,6 +78,8 @@ def test_moving_a_control_moves_customers_and_the_url(demo_db_copy: Path, monkey
     assert want.moved_stage > 0
     assert metric(at, "Change stage") == f"{want.moved_stage:,}"
     assert "w_loyal_orders" in at.query_params
+    assert len(at.dataframe[3].value) == min(want.movers_total, 500)  # after the 3 size tables
+    assert len(at.get("download_button")) == 2
     # the loyal stage grows by exactly the customers who move into it (METRICS.md: ≥ loyal_orders)
     stages = want.stages.set_index("code")
     assert stages.loc["loyal", "delta_customers"] > 0 and stages.loc["potential", "delta_customers"] == 0
