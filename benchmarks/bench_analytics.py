@@ -177,8 +177,11 @@ def pandas_customer_base(
     n = len(sc)
     for col, ascending in (("r_score", False), ("f_score", True), ("m_score", True)):
         source = {"r_score": "recency_days", "f_score": "frequency", "m_score": "monetary"}[col]
-        rank = sc[source].rank(method="min", ascending=ascending)
-        out.loc[scored, col] = 1 + np.floor((rank - 1) * s.score_buckets / n)
+        rank = sc[source].rank(method="min", ascending=ascending).astype(int)
+        # NTILE: bucket sizes q + 1 (the first r buckets) and q, where n = q·buckets + r
+        q, r = divmod(n, s.score_buckets)
+        sizes = [q + 1] * r + [q] * (s.score_buckets - r)
+        out.loc[scored, col] = np.searchsorted(np.cumsum(sizes), rank.to_numpy(), side="left") + 1
     point = sc[["recency_days", "frequency", "monetary"]].agg(s.rfm_compare)
     names = {
         (True, True, True): "champions", (True, False, True): "important_develop",

@@ -74,14 +74,14 @@ def test_customer_without_orders_is_a_row_without_scores() -> None:
 
 def test_filters_restrict_customers_and_the_scored_population() -> None:
     # East: e1 (1 order), e2 (2 orders); west: w1 (3 orders). Filtered to east, n = 2:
-    # F min ranks 1, 2 → scores 1 + floor(0·5/2) = 1 and 1 + floor(1·5/2) = 3.
+    # F min ranks 1, 2 → NTILE(5) of 2 rows → scores 1 and 2.
     shop = Shop().customers("e1", "e2", region="east").customer("w1", region="west")
     for cid, n in (("e1", 1), ("e2", 2), ("w1", 3)):
         for i in range(n):
             shop.order(cid, f"2024-02-0{i + 1}", 10)
     base = customer_base(shop.con, Settings(as_of=AS_OF), Filters(regions=("east",)))
     assert list(base.customer_id) == ["e1", "e2"]
-    assert list(base.f_score) == [1, 3]
+    assert list(base.f_score) == [1, 2]
 
 
 def test_empty_owner_scope_sees_no_customers() -> None:

@@ -28,16 +28,24 @@ def test_min_ranks_give_ties_their_lowest_rank() -> None:
 
 def test_frequency_scores_by_quintile_never_split_ties() -> None:
     # n = 10, values 1,1,1,2,3,4,5,6,7,8 → min ranks 1,1,1,4,5,6,7,8,9,10
-    # score = 1 + floor((rank − 1)·5/10): rank 1 → 1, 4 → 1 + floor(1.5) = 2, 5 → 1 + 2 = 3,
-    # 6 → 1 + floor(2.5) = 3, 7 → 4, 8 → 4, 9 → 5, 10 → 5. The three tied 1s all score 1.
+    # NTILE(5) of 10 positions = 2 per bucket: positions 1–2 → 1, 3–4 → 2, 5–6 → 3, 7–8 → 4,
+    # 9–10 → 5; so rank 1 → 1, 4 → 2, 5 → 3, 6 → 3, 7 → 4, 8 → 4, 9 → 5, 10 → 5.
+    # The three tied 1s all score 1.
     values = pd.Series([1, 1, 1, 2, 3, 4, 5, 6, 7, 8], dtype=float)
     assert bucket_scores(values, 5).tolist() == [1, 1, 1, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_scores_follow_ntile_bucket_sizes_when_n_is_not_a_multiple_of_five() -> None:
+    # n = 7 → NTILE(5) buckets of 2, 2, 1, 1, 1 positions: values 1..7 → 1,1,2,2,3,4,5.
+    # n = 2 → one position per bucket: 1, 2 (the best of two customers scores 2, not 5).
+    assert bucket_scores(pd.Series(range(1, 8), dtype=float)).tolist() == [1, 1, 2, 2, 3, 4, 5]
+    assert bucket_scores(pd.Series([10.0, 20.0])).tolist() == [1, 2]
 
 
 def test_recency_scores_are_reversed_with_ties_sharing_a_score() -> None:
     # Five one-order customers with recency 0, 10, 10, 30, 50 days (n = 5).
     # Ranked by recency descending: 50 → 1, 30 → 2, 10 and 10 → 3 (tie, lowest rank), 0 → 5.
-    # score = 1 + floor((rank − 1)·5/5) = rank → R scores 5, 3, 3, 2, 1.
+    # NTILE(5) of 5 positions: score = position = rank → R scores 5, 3, 3, 2, 1.
     shop = Shop()
     for cid, recency in (("a", 0), ("b", 10), ("c", 10), ("d", 30), ("e", 50)):
         shop.customer(cid).order(cid, days_before(AS_OF, recency), 100)

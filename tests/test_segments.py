@@ -83,8 +83,8 @@ def test_breakdown_refuses_a_column_outside_the_whitelist() -> None:
 
 
 def test_rf_heatmap_cells() -> None:
-    # R: recency 10, 10, 100, 100 → ranks (descending) 3, 3, 1, 1 → scores 1 + floor(2·5/4) = 3
-    # and 1. F: 4, 1, 1, 1 → ranks 4, 1, 1, 1 → scores 1 + floor(3·5/4) = 4 and 1.
+    # NTILE(5) of 4 rows puts position p in bucket p. R: recency 10, 10, 100, 100 → ranks
+    # (descending) 3, 3, 1, 1 → scores 3, 3, 1, 1. F: 4, 1, 1, 1 → ranks 4, 1, 1, 1 → 4, 1, 1, 1.
     grid = segments.rf_heatmap(four_customers().con, S)
     cells = {(r.r_score, r.f_score): (r.customers, r.revenue) for r in grid.itertuples() if r.customers}
     assert cells == {(3, 4): (1, 1000), (3, 1): (1, 100), (1, 1): (2, 500)}

@@ -69,23 +69,37 @@ def min_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def ntile_of_position(position: np.ndarray, n: int, buckets: int) -> np.ndarray:
+    """SQL ``NTILE(buckets)`` of 1-based ``position`` among ``n`` rows: n = q·buckets + r, the
+    first r buckets hold q + 1 rows and the others q (e.g. n = 7, 5 buckets → 1,1,2,2,3,4,5)."""
+    q, r = divmod(n, buckets)
+    in_big = r * (q + 1)  # rows in the r larger buckets
+    position = position.astype(np.int64)
+    small = r + (position - in_big - 1) // max(q, 1) + 1
+    return np.where(position <= in_big, (position - 1) // (q + 1) + 1, small)
+
+
 def scores_from_ranks(ranks: np.ndarray, buckets: int) -> pd.arrays.IntegerArray:
-    """``1 + floor((min_rank − 1) · buckets / n)`` over the non-NaN ranks (n = their count)."""
+    """``NTILE(buckets)`` of each non-NaN min-rank among the n non-NaN ranks: ties share the
+    bucket of the first position of their group."""
     present = ~np.isnan(ranks)
     n = int(present.sum())
     scores = np.zeros(ranks.size, dtype=np.int8)
     if n:
-        scores[present] = 1 + np.floor((ranks[present] - 1) * buckets / n).astype(np.int8)
+        scores[present] = ntile_of_position(ranks[present], n, buckets).astype(np.int8)
     return pd.arrays.IntegerArray(scores, ~present)
 
 
 def bucket_scores(values: pd.Series, buckets: int = 5, higher_is_better: bool = True) -> pd.Series:
     """Scores 1..buckets by rank, ties never split; missing values get no score (<NA>).
 
-    ``score = 1 + floor((min_rank − 1) · buckets / n)`` where ``min_rank`` is the 1-based rank of
-    the value among the ``n`` non-missing values, equal values sharing their lowest rank
-    (SQL ``RANK()``). With ``higher_is_better=False`` (recency) the rank is taken in descending
-    order, so the smallest value — the most recent customer — gets the top score.
+    Rank first, then bucket: ``min_rank`` = the 1-based rank of the value among the ``n``
+    non-missing values with equal values sharing their lowest rank (SQL ``RANK()``), and
+    ``score = NTILE(buckets)`` of the row at position ``min_rank`` — n = q·buckets + r, the first
+    r buckets hold q + 1 positions, the others q. So with n divisible by 5 it is
+    ``1 + floor((min_rank − 1)·5 / n)``; with n = 7 positions 1..7 map to 1,1,2,2,3,4,5.
+    With ``higher_is_better=False`` (recency) the rank is taken in descending order, so the
+    smallest value — the most recent customer — gets the top score.
     Example, n = 10, buckets = 5, values 1,1,1,2,3,4,5,6,7,8: min ranks 1,1,1,4,5,…,10 →
     scores 1,1,1,2,3,3,4,4,5,5 (the three tied 1s share score 1).
     """
