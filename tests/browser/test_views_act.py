@@ -77,14 +77,19 @@ def assert_no_error(page: object, lang: str) -> None:
     assert page.get_by_text(t("common.unexpected_error", lang)).count() == 0
 
 
-def full_screenshot(page: object, path: Path) -> None:
-    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
+def grow_to_page(page: object) -> None:
+    """Make the viewport as tall as the page (Streamlit scrolls inside its main block)."""
     height = page.evaluate(
         """() => { const m = document.querySelector('[data-testid="stMain"]');
                    return m ? m.scrollHeight : document.body.scrollHeight }""")
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 40, 8000)})
     page.wait_for_timeout(1200)  # charts re-measure their width
     wait_for_app(page, 60_000)
+
+
+def full_screenshot(page: object, path: Path) -> None:
+    """The whole page, then the normal viewport again."""
+    grow_to_page(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(VIEWPORT)
 
@@ -109,6 +114,18 @@ def test_satisfaction_in_the_browser(page: object, artifacts: Path, lang: str) -
     assert_no_error(page, lang)
     assert page.locator('[data-testid="stMetric"]').count() >= 4
     page.get_by_text(t("sat.detractors_title", lang)).wait_for()
+    # clicking a keyword bar shows the comments behind that word (the whole page in view first:
+    # Streamlit scrolls inside its main block, where a click on a scrolled chart can miss)
+    grow_to_page(page)
+    keywords = page.locator('[data-testid="stVegaLiteChart"]').last
+    bar = keywords.locator('path[aria-roledescription="bar"]').nth(2)
+    label = bar.get_attribute("aria-label")  # "Comments containing it: 199; Keyword: quality; …"
+    n = re.search(r"(含该词的评论数|Comments containing it): (\d+)", label).group(2)
+    first_stats = t("sat.keyword_stats", lang, n=0, share=0, neg=0).split("0")[1]
+    bar.click()
+    page.get_by_text(re.compile(rf"^{n}{re.escape(first_stats)}")).wait_for()  # "199 条评论（占 …"
+    wait_for_app(page, 120_000)
+    assert_no_error(page, lang)
     full_screenshot(page, artifacts / f"satisfaction_{lang}.png")
     # trends (2), groups, distribution, complaints, keywords — counted once all were in view
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 6
