@@ -76,7 +76,7 @@ ORDER BY l.position
 """
 
 
-def customer_base(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None) -> pd.DataFrame:
+def _customer_base(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None) -> pd.DataFrame:
     """``base.customer_base`` (imported late: ``base.classify`` uses ``stage_of`` from here)."""
     from core.metrics.base import customer_base as build
 
@@ -87,7 +87,7 @@ def stage_counts(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, base: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Customers, share of all customers and revenue per stage (all six, ``STAGES`` order)."""
-    frame = customer_base(con, s, f) if base is None else base
+    frame = _customer_base(con, s, f) if base is None else base
     return query_frame(con, frame, STAGE_COUNTS_SQL, [list(STAGES), list(STAGES)])
 
 
@@ -128,7 +128,7 @@ def funnel(
     step) and drop_off (= 1 − share_of_previous); the first step has no previous.
     Step names in the catalogue: ``metrics.funnel.<step>``.
     """
-    frame = customer_base(con, s, f) if base is None else base
+    frame = _customer_base(con, s, f) if base is None else base
     return query_frame(con, frame, FUNNEL_SQL, [s.loyal_orders])
 
 
