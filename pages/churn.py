@@ -221,6 +221,11 @@ try:
         st.page_link("pages/followup.py", label=t("cust.to_plan"), icon=":material/event_available:")
 
     chosen = filters(base)
+    if st.session_state.setdefault("churn.last_filters", chosen) != chosen:
+        # another list: ticks of the old one must not stay on whoever now has that row number
+        st.session_state["churn.last_filters"] = chosen
+        st.session_state["churn.gen"] = st.session_state.get("churn.gen", 0) + 1
+        st.session_state.pop(PREVIEW, None)
     wl = customer360.warning_list(ctx.con, base, result.scores, high=badges.RISK_HIGH,
                                   medium=badges.RISK_MEDIUM, **chosen)
     headline(wl)

@@ -202,3 +202,26 @@ def test_pages_without_orders_or_surveys_explain_instead_of_failing(
     if page == "customers":  # the ten customers are listed, without scores
         table = at.dataframe[0].value
         assert len(table) == 10 and table["churn_risk"].isna().all()
+
+
+def test_changing_a_filter_clears_the_ticks(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db_copy, monkeypatch, lang="en",
+                   state={"churn.table.0": {"selection": {"rows": [0], "columns": []}}})
+    assert len(at.session_state["followup.candidates"]) == 1
+    at.slider(key="churn.min_risk").set_value(70).run()
+    assert at.session_state["followup.candidates"] == []
+
+
+def test_every_code_shown_on_the_three_pages_has_a_text() -> None:
+    from core import followup
+    from core.i18n import has
+
+    keys = ([f"cust.sort.{s}" for s in ("monetary", "risk_x_value", "risk", "last_order", "orders", "name",
+                                        "customer_id")]
+            + [f"churnpage.risk.{k}" for k in ("high", "medium", "low")]
+            + [f"churnpage.model.{m}" for m in churn.MODEL_NAMES]
+            + [f"followup.action.{a}" for a in followup.ACTIONS]
+            + [f"followup.status.{s}" for s in followup.STATUSES]
+            + [f"cust.op.{o}" for o in ("create", "update", "delete")]
+            + [f"sat.by.{b}" for b in ("segment", "region", "channel", "owner")])
+    assert [k for k in keys if not has(k)] == []
