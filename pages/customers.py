@@ -31,6 +31,12 @@ def _value(v: object, missing: str = "—") -> str:
     return missing if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else str(v)
 
 
+def _date(v: object) -> object:
+    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    return v.date() if hasattr(v, "date") else v
+
+
 def _code_text(prefix: str, code: object) -> str:
     key = f"{prefix}.{code}"
     return t(key) if has(key) else _value(code)
@@ -283,12 +289,6 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
             if result is not None:
                 method = t("ab.churn.method.model") if result.method == "model" else t("ab.churn.method.rules")
                 st.caption(t("cust.method", method=method) + " " + result.note)
-
-
-def _date(v: object) -> object:
-    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
-        return None
-    return v.date() if hasattr(v, "date") else v
 
 
 try:
