@@ -150,3 +150,12 @@ def test_manager_sees_only_own_customers_answers(demo_db_copy: Path, monkeypatch
     own = core_overall(demo_db_copy, Filters(scope_owners=scope))
     assert own["detractors"] < core_overall(demo_db_copy)["detractors"]
     assert metric(at, "Detractors") == fmt.count(own["detractors"])
+
+
+def test_weekly_trends_and_csat_distribution_render(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(demo_db_copy, monkeypatch, lang="zh")
+    at.segmented_control(key="sat.grain").set_value("week").run()
+    at.segmented_control(key="sat.scale").set_value("csat").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not [i for i in at.info if i.value in (t("sat.no_nps", "zh"), t("sat.no_csat", "zh"))]
