@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM_ARGS, start_app, stop_app, wait_for_app  # noqa: E402
+from tests.browser.conftest import CHROMIUM_ARGS, sign_in, start_app, stop_app, wait_for_app  # noqa: E402
 
 PAGES = ["overview", "customers", "segments", "lifecycle", "churn", "satisfaction", "whatif", "followup"]
 USER, PASSWORD = "bench", "bench pass 1"
@@ -80,9 +80,7 @@ def run(db: Path, switches: int) -> dict:
                 "bytes", sent["bytes"] + len(payload if isinstance(payload, (bytes, str)) else b""))))
             page.goto(app.url)
             wait_for_app(page, timeout_ms=600_000)
-            page.get_by_label("用户名").fill(USER)
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
+            sign_in(page, app, USER, PASSWORD)
             page.wait_for_selector('[data-testid="stMetric"]', timeout=600_000)
             wait_for_app(page, timeout_ms=600_000)
             for name in PAGES:

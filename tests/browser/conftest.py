@@ -141,13 +141,32 @@ def wait_for_app(page: object, timeout_ms: int = 30000) -> None:
     page.wait_for_timeout(300)
 
 
-def sign_in(page: object, app: RunningApp) -> None:
-    """Sign in through the gate's form as ``app.username`` (the page must show the form)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=30000)
-    button = page.get_by_role("button", name=re.compile("^(登录|Sign in)$"))
-    button.wait_for(timeout=30000)
-    page.get_by_label(re.compile("^(用户名|Username)$")).fill(app.username)
-    page.get_by_label(re.compile("^(密码|Password)$")).fill(app.password)
-    button.click()
-    page.wait_for_selector('[data-testid="stMetric"], [data-testid="stAlert"]', timeout=30000)
-    wait_for_app(page)
+def sign_in(page: object, app: RunningApp, username: str | None = None, password: str | None = None) -> None:
+    """Sign in through the gate's form and wait for the first page.
+
+    Right after the page loads, the cookie component reports to the server and triggers a rerun;
+    a submit that lands in the middle of it can be lost (a person typing never hits this window,
+    a robot does). So: let the page settle, and submit again if the form is still there.
+    """
+    username = username or app.username
+    password = password or app.password
+    # the sign-out button is only drawn for a signed-in user (nav links alone are not proof: a
+    # fresh server first shows the pages/ folder's links before the gate's hidden navigation)
+    signed_in = page.get_by_role("button", name=re.compile("^(退出登录|Sign out)$"))
+    submit = page.get_by_role("button", name=re.compile("^(登录|Sign in)$"))
+    for _attempt in range(3):
+        wait_for_app(page)
+        page.wait_for_timeout(1000)
+        if signed_in.count():
+            return
+        submit.wait_for(timeout=30000)
+        page.get_by_label(re.compile("^(用户名|Username)$")).fill(username)
+        page.get_by_label(re.compile("^(密码|Password)$")).fill(password)
+        submit.click()
+        try:
+            signed_in.wait_for(timeout=20000)
+        except Exception:  # playwright TimeoutError: try the form again
+            continue
+        wait_for_app(page)
+        return
+    raise AssertionError("could not sign in after 3 attempts")

@@ -67,6 +67,9 @@ def shows_overview(page) -> bool:
 
 
 def sign_in(page, username: str, password: str) -> None:
+    # let the cookie component's first rerun pass: a submit during it can be lost
+    wait_for_app(page)
+    page.wait_for_timeout(1000)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
