@@ -87,7 +87,7 @@ def run(db: Path, switches: int) -> dict:
                 "bytes", sent["bytes"] + len(payload if isinstance(payload, (bytes, str)) else b""))))
             page.goto(app.url)
             wait_for_app(page, timeout_ms=600_000)
-            sign_in(page, app, USER, PASSWORD)
+            sign_in(page, app, USER, PASSWORD, timeout_ms=900_000)
             page.wait_for_selector('[data-testid="stMetric"]', timeout=600_000)
             wait_for_app(page, timeout_ms=600_000)
             for name in PAGES:

@@ -142,7 +142,8 @@ def wait_for_app(page: object, timeout_ms: int = 30000) -> None:
     page.wait_for_timeout(300)
 
 
-def sign_in(page: object, app: RunningApp, username: str | None = None, password: str | None = None) -> None:
+def sign_in(page: object, app: RunningApp, username: str | None = None, password: str | None = None,
+            timeout_ms: int = 60000) -> None:
     """Sign in through the gate's form and wait for the first page.
 
     Right after the page loads, the cookie component reports to the server and triggers a rerun;
@@ -168,6 +169,6 @@ def sign_in(page: object, app: RunningApp, username: str | None = None, password
             signed_in.wait_for(timeout=20000)
         except Exception:  # playwright TimeoutError: try the form again
             continue
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms)
         return
     raise AssertionError("could not sign in after 3 attempts")
