@@ -3,12 +3,14 @@ chart, a what-if link that reopens the same view, and zh/en screenshots in the a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import RunningApp, wait_for_app
 
@@ -134,13 +136,16 @@ def test_a_what_if_link_reopens_the_same_view(signed_in: object, demo_app: Runni
     try:
         values = metric_values(first)
         assert values[1] != "0"  # risk 60 days moves customers into "at risk"
-        assert first.get_by_label("At risk: no order for more than (days)").input_value() == "60"
+        expect(first.get_by_label("At risk: no order for more than (days)")).to_have_value("60", timeout=15000)
 
         # change a control in the browser: the URL follows
         loyal = first.get_by_label("Loyal: at least this many orders")
         loyal.fill("3")
         loyal.press("Enter")
-        first.wait_for_function("() => location.search.includes('w_loyal_orders=3')", timeout=30000)
+        first.wait_for_function("() => location.search.includes('w_loyal_orders=3')", timeout=60000)
+        first.wait_for_function(  # the rerun has drawn the new numbers
+            f"() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            f".map(e => e.innerText).join('|') !== {json.dumps('|'.join(values))}", timeout=60000)
         wait_for_app(first)
         changed_values = metric_values(first)
         changed_url = first.url
@@ -152,8 +157,9 @@ def test_a_what_if_link_reopens_the_same_view(signed_in: object, demo_app: Runni
     again = open_view(signed_in, changed_url)
     try:
         assert metric_values(again) == changed_values
-        assert again.get_by_label("Loyal: at least this many orders").input_value() == "3"
-        assert again.get_by_label("At risk: no order for more than (days)").input_value() == "60"
+        # number inputs can show a stale value for a moment while the page draws; wait for the real one
+        expect(again.get_by_label("Loyal: at least this many orders")).to_have_value("3", timeout=15000)
+        expect(again.get_by_label("At risk: no order for more than (days)")).to_have_value("60", timeout=15000)
         params = parse_qs(urlparse(again.url).query)
         assert params["w_risk_days"] == ["60"] and params["w_loyal_orders"] == ["3"]
         assert_no_error(again)
