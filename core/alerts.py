@@ -10,6 +10,7 @@ from datetime import timedelta
 import duckdb
 import pandas as pd
 
+from core import followup
 from core.filters import Filters
 from core.metrics import base, satisfaction
 from core.metrics.common import resolve_as_of
@@ -46,3 +47,8 @@ def newly_at_risk(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None
                 & now["stage_before"].isin(["new", "active", "loyal"])]
     cols = ["customer_id", "name", "owner", "recency_days", "monetary", "abc_tier", "stage_before"]
     return moved.sort_values("monetary", ascending=False)[cols].reset_index(drop=True)
+
+
+def reminders(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None) -> followup.Reminders:
+    """``followup.reminders`` in the (con, settings, filters) shape the page cache expects."""
+    return followup.reminders(con, f, no_followup_days=s.no_followup_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import alerts, demo, followup, options
+from core import alerts, demo, options
 from core.metrics import kpi, lifecycle
 from ui import charts_overview as charts
 from ui import context
@@ -82,8 +82,7 @@ stage_col.altair_chart(charts.stage_bars(cached(lifecycle.stage_counts)(ctx), ct
 
 with alert_col:
     st.subheader(t("overview.alerts"))
-    reminders = followup.reminders(ctx.con, ctx.filters, today=None,
-                                   no_followup_days=ctx.settings.no_followup_days)
+    reminders = cached(alerts.reminders)(ctx)
     lists = [
         ("overview.alert.detractors", cached(alerts.new_high_value_detractors)(ctx), "pages/satisfaction.py",
          lambda r: t("overview.detail.nps", score=int(r["last_score"]))),
