@@ -49,14 +49,26 @@ def _fw(x: str) -> str:
     return f"translate({x}, '{FULL}', '{HALF}')"
 
 
+# Most cells need no trimming: a cheap test sends only the others through the slower string functions.
+_EDGE_WS = r"'^[ \t\r\n]|[ \t\r\n]$'"
+_ID_WRAPPED = r"""'^[ \t\r\n=''"]|[ \t\r\n]$'"""
+
+
 def text_expr(x: str) -> str:
-    return f"nullif(trim({x}, ' \t\r\n'), '')"
+    slow = f"nullif(trim({x}, ' \t\r\n'), '')"
+    return f"CASE WHEN regexp_matches({x}, {_EDGE_WS}) THEN {slow} ELSE nullif({x}, '') END"
 
 
 def id_expr(x: str) -> str:
     """IDs and phones as text: strip the ="007" and '007 wrappers exports use to keep zeros."""
     s = f"trim({x}, ' \t\r\n')"
-    return (f"nullif(regexp_replace(regexp_replace({s}, '^=\"(.*)\"$', '\\1'), '^''', ''), '')")
+    slow = f"nullif(regexp_replace(regexp_replace({s}, '^=\"(.*)\"$', '\\1'), '^''', ''), '')"
+    return f"CASE WHEN regexp_matches({x}, {_ID_WRAPPED}) THEN {slow} ELSE nullif({x}, '') END"
+
+
+def blank(x: str) -> str:
+    """``nullif(trim(x), '') IS NULL`` (NULL, empty or only spaces), trimming only what starts with a space."""
+    return f"(CASE WHEN {x} IS NULL OR {x} = '' THEN true WHEN starts_with({x}, ' ') THEN trim({x}) = '' ELSE false END)"
 
 
 def norm_date(x: str) -> str:
@@ -65,40 +77,61 @@ def norm_date(x: str) -> str:
             f"'[年月/.]', '-', 'g'), 'T', ' '), ' ', 1)")
 
 
-def date_expr(x: str, dayfirst: bool) -> str:
-    n = norm_date(x)
+# Typed values are computed in layers (each a SELECT over the one before) so the slow text
+# normalisation runs once, and only for values DuckDB's own cast cannot read: an expression repeated
+# inside one SELECT is hoisted by DuckDB's common-subexpression pass and then runs for every row.
+def date_layers(x: str, dayfirst: bool, name: str) -> list[list[str]]:
+    """Layers giving ``name``: a DATE between 1900 and 2100, else NULL, from the text column ``x``."""
+    n = f"_n_{name}"
     dmy = "%d-%m-%Y" if dayfirst else "%m-%d-%Y"
-    parsed = (
-        f"CASE WHEN try_cast({x} AS DATE) IS NOT NULL THEN try_cast({x} AS DATE) ELSE (CASE "
-        f"WHEN regexp_matches({n}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$') "
-        f"THEN CAST(try_strptime({n}, '%Y-%m-%d') AS DATE) "
-        f"WHEN regexp_matches({n}, '^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}$') "
-        f"THEN CAST(try_strptime({n}, '{dmy}') AS DATE) "
-        f"WHEN regexp_matches({n}, '^[0-9]{{8}}$') THEN CAST(try_strptime({n}, '%Y%m%d') AS DATE) "
-        f"WHEN regexp_matches({n}, '^[0-9]{{5}}(\\.[0-9]+)?$') "
-        f"THEN DATE '1899-12-30' + CAST(floor(CAST({n} AS DOUBLE)) AS INTEGER) END) END"
-    )
-    return f"(SELECT CASE WHEN d BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN d END FROM (SELECT {parsed} AS d))"  # noqa: S608 - own names
+    return [
+        [f"try_cast({x} AS DATE) AS _f_{name}",
+         f"CASE WHEN try_cast({x} AS DATE) IS NULL THEN {norm_date(x)} END AS {n}"],
+        [f"coalesce(_f_{name}, CASE "
+         f"WHEN regexp_matches({n}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$') "
+         f"THEN CAST(try_strptime({n}, '%Y-%m-%d') AS DATE) "
+         f"WHEN regexp_matches({n}, '^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}$') "
+         f"THEN CAST(try_strptime({n}, '{dmy}') AS DATE) "
+         f"WHEN regexp_matches({n}, '^[0-9]{{8}}$') THEN CAST(try_strptime({n}, '%Y%m%d') AS DATE) "
+         f"WHEN regexp_matches({n}, '^[0-9]{{5}}(\\.[0-9]+)?$') "
+         f"THEN DATE '1899-12-30' + CAST(floor(CAST({n} AS DOUBLE)) AS INTEGER) END) AS _d_{name}"],
+        [f"CASE WHEN _d_{name} BETWEEN DATE '1900-01-01' AND DATE '2100-12-31' THEN _d_{name} END AS {name}"],
+    ]
 
 
-def amount_expr(x: str) -> str:
-    s = f"regexp_replace({_fw(x)}, '[\\s,¥￥$元]|RMB|CNY|USD|rmb', '', 'g')"
-    signed = f"CASE WHEN regexp_matches({s}, '^\\(.*\\)$') THEN '-' || trim({s}, '()') ELSE {s} END"
-    slow = (f"CASE WHEN regexp_matches({signed}, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$') "
-            f"THEN try_cast({signed} AS DECIMAL(18, 2)) END")
-    return f"coalesce(try_cast({x} AS DECIMAL(18, 2)), {slow})"
+def amount_layers(x: str, name: str) -> list[list[str]]:
+    """Layers giving ``name`` DECIMAL(18, 2): DuckDB's cast, else without ¥/元/commas, full-width, (refund)."""
+    s, signed = f"_s_{name}", f"_g_{name}"
+    return [
+        [f"try_cast({x} AS DECIMAL(18, 2)) AS _f_{name}",
+         f"CASE WHEN try_cast({x} AS DECIMAL(18, 2)) IS NULL THEN "
+         f"regexp_replace({_fw(x)}, '[\\s,¥￥$元]|RMB|CNY|USD|rmb', '', 'g') END AS {s}"],
+        [f"CASE WHEN regexp_matches({s}, '^\\(.*\\)$') THEN '-' || trim({s}, '()') ELSE {s} END AS {signed}"],
+        [f"coalesce(_f_{name}, CASE WHEN regexp_matches({signed}, '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$') "
+         f"THEN try_cast({signed} AS DECIMAL(18, 2)) END) AS {name}"],
+    ]
 
 
 def score_num(x: str) -> str:
     return f"try_cast(trim({_fw(x)}) AS DOUBLE)"
 
 
-def status_expr(x: str | None, amount: str) -> str:
-    s = f"lower(trim({x}))" if x else "NULL"
+def _contains_any(s: str, words: tuple[str, ...]) -> str:
+    """Same as ``regexp_matches(s, 'w1|w2|…')`` for literal words, without the regex engine."""
+    return "(" + " OR ".join(f"contains({s}, '{w}')" for w in words) + ")"
+
+
+def status_expr(s: str, amount: str) -> str:
+    """``s`` is the status text lower-cased and trimmed (or NULL when the file has no status column)."""
+    paid = ("未", "not ", "no ")
+    refunded = ("退款", "退货", "refund", "return")
+    cancelled = ("取消", "关闭", "作废", "cancel", "void", "closed")
+    any_word = "|".join(paid + refunded + cancelled)
     return (f"CASE WHEN {s} IS NULL OR {s} = '' THEN (CASE WHEN {amount} < 0 THEN 'refunded' ELSE 'paid' END) "
-            f"WHEN regexp_matches({s}, '未|not |no ') THEN 'paid' "
-            f"WHEN regexp_matches({s}, '退款|退货|refund|return') THEN 'refunded' "
-            f"WHEN regexp_matches({s}, '取消|关闭|作废|cancel|void|closed') THEN 'cancelled' ELSE 'paid' END")
+            f"WHEN NOT regexp_matches({s}, '{any_word}') THEN 'paid' "  # most statuses: one scan
+            f"WHEN {_contains_any(s, paid)} THEN 'paid' "
+            f"WHEN {_contains_any(s, refunded)} THEN 'refunded' "
+            f"WHEN {_contains_any(s, cancelled)} THEN 'cancelled' ELSE 'paid' END")
 
 
 def kind_expr(x: str | None) -> str:
@@ -122,7 +155,9 @@ def date_profile(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str], opts
         prof.dayfirst, prof.dayfirst_source = opts.dayfirst, "user"
     if not cols:
         return prof
-    parts = " UNION ALL ".join(f"SELECT {norm_date(c)} AS n FROM {raw}" for c in cols)  # noqa: S608 - own names
+    # A value DuckDB casts to DATE starts with the year, so it can never be d.m.yyyy: skip those cheaply.
+    parts = " UNION ALL ".join(f"SELECT {norm_date(c)} AS n FROM {raw} WHERE try_cast({c} AS DATE) IS NULL"  # noqa: S608 - own names
+                               for c in cols)
     day_ev, month_ev, amb = con.execute(
         f"SELECT count(*) FILTER (a > 12 AND b <= 12), count(*) FILTER (b > 12 AND a <= 12), "  # noqa: S608
         f"count(*) FILTER (a <= 12 AND b <= 12 AND a <> b) FROM (SELECT "
@@ -132,7 +167,8 @@ def date_profile(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str], opts
     prof.ambiguous_dates = amb
     if amb:
         prof.ambiguous_examples = [r[0] for r in con.execute(
-            f"SELECT DISTINCT v FROM (SELECT trim({cols[0]}) AS v, {norm_date(cols[0])} AS n FROM {raw}) "  # noqa: S608
+            f"SELECT DISTINCT v FROM (SELECT trim({cols[0]}) AS v, {norm_date(cols[0])} AS n FROM {raw} "  # noqa: S608
+            f"WHERE try_cast({cols[0]} AS DATE) IS NULL) "
             "WHERE regexp_matches(n, '^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$') "
             "AND try_cast(split_part(n, '-', 1) AS INTEGER) <= 12 "
             "AND try_cast(split_part(n, '-', 2) AS INTEGER) <= 12 "
@@ -175,7 +211,11 @@ def detect_scale(con: duckdb.DuckDBPyConnection, raw: str, score_col: str, heade
 
 def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[str],
           mapping: list[str | None], opts: Options) -> Profile:
-    """Create ``kehu_stage.<token>_clean``: typed fields, ``extra`` JSON, ``_reason``/``_col`` per row."""
+    """Create ``kehu_stage.<token>_clean``: ``_row``, typed fields, ``extra`` JSON, ``_reason``/``_col``.
+
+    One pass over the staged text, in file order; the text itself is not copied (rejects and the
+    doctor read it from ``<token>_rows``).
+    """
     raw = f"{STAGE_DB}.{token}"
     col = {f: f"c{i + 1}" for i, f in enumerate(mapping) if f}
     dates = [col[f] for f in DATE_FIELDS if f in col]
@@ -184,35 +224,55 @@ def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[s
         detect_scale(con, raw, col["score"], headers[mapping.index("score")], opts, prof)
 
     params: dict[str, object] = {}
-    exprs: dict[str, str] = {}
+    # Each layer is a SELECT *, <items> over the layer before, so later items can name earlier results.
+    layers: list[list[str]] = [[], [], [], [], [], []]
+    out: list[str] = []  # typed columns the clean table keeps
     checks: list[tuple[str, str, str]] = []  # (reason, field, condition meaning "row is bad")
 
     def raw_of(f: str) -> str:
         return col[f] if f in col else "NULL"
 
+    def add(steps: list[list[str]], start: int = 0) -> None:
+        for i, items in enumerate(steps):
+            layers[start + i].extend(items)
+
     for f in col:
         x = col[f]
         if f in ID_FIELDS:
-            exprs[f] = id_expr(x)
+            add([[f"{id_expr(x)} AS {f}"]])
         elif f in DATE_FIELDS:
-            exprs[f] = date_expr(x, prof.dayfirst)
+            add(date_layers(x, prof.dayfirst, f))
         elif f == "amount":
-            exprs[f] = amount_expr(x)
+            add(amount_layers(x, f))
         elif f not in ("score", "scale", "kind", "status"):
-            exprs[f] = text_expr(x)
+            add([[f"{text_expr(x)} AS {f}"]])
+        else:
+            continue
+        out.append(f)
 
     if kind == "orders":
-        exprs["status"] = status_expr(col.get("status"), "amount")
+        st = f"lower(trim({col['status']}))" if "status" in col else "NULL"
+        add([[f"{st} AS _st"], [f"{status_expr('_st', 'amount')} AS status"]], start=2)
+        out.append("status")
     if kind == "surveys":
-        exprs["kind"] = kind_expr(col.get("kind"))
         num = score_num(raw_of("score")) if "score" in col else "CAST(NULL AS DOUBLE)"
-        exprs["score"] = f"CASE WHEN {num} = floor({num}) THEN CAST({num} AS INTEGER) END"
         file_scale = f"'{prof.scale}'" if prof.scale in SCALES else "NULL"
         per_row = scale_value_expr(col["scale"]) if "scale" in col else "NULL"
-        exprs["scale"] = f"CASE WHEN score IS NULL THEN NULL ELSE coalesce({per_row}, {file_scale}) END"
+        add([[f"{kind_expr(col.get('kind'))} AS kind", f"{num} AS _num"],
+             ["CASE WHEN _num = floor(_num) THEN CAST(_num AS INTEGER) END AS score"],
+             [f"CASE WHEN score IS NULL THEN NULL ELSE coalesce({per_row}, {file_scale}) END AS scale"]])
+        out += ["kind", "score", "scale"]
+        if "survey_id" not in col:
+            # Deterministic id from the answer's content: re-importing the same file gives the same ids.
+            layers[3].append(
+                "'gen-' || substr(md5(concat_ws('|', customer_id, "
+                f"coalesce({'order_id' if 'order_id' in col else 'NULL'}, ''), CAST(survey_date AS VARCHAR), "
+                "coalesce(CAST(score AS VARCHAR), ''), kind, "
+                f"coalesce({'comment' if 'comment' in col else 'NULL'}, ''))), 1, 16) AS survey_id")
+            out.append("survey_id")
 
     def empty(f: str) -> str:
-        return f"nullif(trim({raw_of(f)}), '') IS NULL"
+        return blank(raw_of(f))
 
     required = {"customers": ["customer_id"], "orders": ["order_id", "customer_id", "order_date", "amount"],
                 "surveys": ["customer_id", "survey_date"]}[kind]
@@ -241,32 +301,19 @@ def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[s
         extra_items.append(f"$signup_key, CASE WHEN signup_date IS NULL THEN {col['signup_date']} END")
     extra = f"json_object({', '.join(extra_items)})" if extra_items else "CAST(NULL AS JSON)"
 
-    # Layer the SELECTs so later expressions can use earlier typed columns by name.
-    base_fields = [f for f in exprs if f not in ("status", "kind", "score", "scale")]
-    layer1 = ", ".join([f"{exprs[f]} AS {f}" for f in base_fields] + [f"c{i + 1}" for i in range(len(headers))])
-    layer2_items = ["*"]
-    if kind == "orders":
-        layer2_items.append(f"{exprs['status']} AS status")
-    if kind == "surveys":
-        layer2_items += [f"{exprs['kind']} AS kind", f"{exprs['score']} AS score"]
-    layer3_items = ["*"] + ([f"{exprs['scale']} AS scale"] if kind == "surveys" else [])
-    case_reason = "CASE " + " ".join(f"WHEN {cond} THEN '{r}'" for r, _, cond in checks) + " END"
-    case_col = "CASE " + " ".join(f"WHEN {cond} THEN '{f}'" for _, f, cond in checks) + " END"
+    # The first failing check names the reason and the column (one CASE, then two list look-ups).
+    which = "CASE " + " ".join(f"WHEN {cond} THEN {k + 1}" for k, (_, _, cond) in enumerate(checks)) + " END"
+    reasons = "[" + ", ".join(f"'{r}'" for r, _, _ in checks) + "]"
+    fields = "[" + ", ".join(f"'{f}'" for _, f, _ in checks) + "]"
+    layers[4] += [f"{which} AS _k", f"{extra} AS extra"]
+    sql = f"(SELECT * FROM {raw}_rows)"  # noqa: S608 - own names
+    for items in layers:
+        if items:
+            sql = f"(SELECT *, {', '.join(items)} FROM {sql})"  # noqa: S608 - own names
+    keep = ", ".join(["_row", *out, "extra"])
     con.execute(
-        f"CREATE OR REPLACE TABLE {raw}_clean AS SELECT *, {case_reason} AS _reason, {case_col} AS _col, "  # noqa: S608
-        f"{extra} AS extra FROM (SELECT {', '.join(layer3_items)} FROM (SELECT {', '.join(layer2_items)} "
-        f"FROM (SELECT _row, {layer1} FROM {raw}))) ORDER BY _row",
+        f"CREATE OR REPLACE TABLE {raw}_clean AS SELECT {keep}, "  # noqa: S608 - own names
+        f"{reasons}[_k] AS _reason, {fields}[_k] AS _col FROM {sql}",
         params,
     )
-    if kind == "surveys" and "survey_id" not in col:
-        # Deterministic id from the answer's content: re-importing the same file gives the same ids.
-        con.execute(
-            f"ALTER TABLE {raw}_clean ADD COLUMN survey_id VARCHAR"
-        )
-        con.execute(
-            f"UPDATE {raw}_clean SET survey_id = 'gen-' || substr(md5(concat_ws('|', customer_id, "  # noqa: S608
-            f"coalesce({'order_id' if 'order_id' in col else 'NULL'}, ''), CAST(survey_date AS VARCHAR), "
-            "coalesce(CAST(score AS VARCHAR), ''), kind, "
-            f"coalesce({'comment' if 'comment' in col else 'NULL'}, ''))), 1, 16)"
-        )
     return prof

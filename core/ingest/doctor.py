@@ -70,24 +70,27 @@ def diagnose(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = 
     plan(con, st, mode, lang)
     final = f"{st.table}_final"
     columns: list[ColumnHealth] = []
-    for i, f in enumerate(st.mapping):
-        if not f or f in ("status", "kind", "scale"):
-            continue
+    shown = [(i, f) for i, f in enumerate(st.mapping) if f and f not in ("status", "kind", "scale")]
+    typed = {f for _, f in shown if f in DATE_FIELDS or f in ("amount", "score")}
+    non_empty: list[int] = []
+    parsed: list[int] = []
+    if shown:
+        # Non-empty cells from the staged text, parsed values from the typed rows (a value that
+        # parsed was never empty): two scans, no join.
+        ne_items = ", ".join(f"count(*) FILTER (nullif(trim(c{i + 1}), '') IS NOT NULL)" for i, _ in shown)
+        ok_items = ", ".join(f"count({f})" if f in typed else "0" for _, f in shown)
+        non_empty = list(con.execute(f"SELECT {ne_items} FROM {st.table}").fetchall()[0])  # noqa: S608 - own names
+        parsed = list(con.execute(f"SELECT {ok_items} FROM {final}").fetchall()[0])  # noqa: S608 - own names
+    for (i, f), n, ok in zip(shown, non_empty, parsed, strict=True):
         raw = f"c{i + 1}"
-        typed = f in DATE_FIELDS or f in ("amount", "score")
-        ok_cond = f"{f} IS NOT NULL" if typed else "true"
-        non_empty, parsed = con.execute(
-            f"SELECT count(*) FILTER (nullif(trim({raw}), '') IS NOT NULL), "  # noqa: S608 - own names
-            f"count(*) FILTER (nullif(trim({raw}), '') IS NOT NULL AND {ok_cond}) FROM {final}"
-        ).fetchone()
         bad = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {raw} FROM {final} WHERE nullif(trim({raw}), '') IS NOT NULL "  # noqa: S608
-            f"AND NOT ({ok_cond}) LIMIT 3"
-        ).fetchall()] if typed else []
-        columns.append(ColumnHealth(f, st.info.headers[i], non_empty, parsed, bad))
+            f"SELECT DISTINCT r.{raw} FROM {st.table}_rows r JOIN (SELECT _row FROM {final} "  # noqa: S608
+            f"WHERE {f} IS NULL) f USING (_row) WHERE nullif(trim(r.{raw}), '') IS NOT NULL LIMIT 3"
+        ).fetchall()] if f in typed and ok < n else []
+        columns.append(ColumnHealth(f, st.info.headers[i], n, ok if f in typed else n, bad))
 
     groups: list[Group] = []
-    will_load = con.execute(f"SELECT count(*) FROM {final} WHERE reason IS NULL").fetchone()[0]  # noqa: S608
+    will_load = con.execute(f"SELECT count(*) FROM {final} WHERE reason IS NULL").fetchall()[0][0]  # noqa: S608
     groups.append(Group("ok", "load", will_load))
     for reason, n, rows in con.execute(
         f"SELECT reason, count(*), list(_row ORDER BY _row)[1:5] FROM {final} "  # noqa: S608

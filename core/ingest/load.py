@@ -120,7 +120,11 @@ def _raw_json(st: Staged) -> tuple[str, dict[str, str]]:
 
 
 def plan(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = "en") -> None:
-    """``<token>_final``: every row with its final ``reason`` (NULL = will load) for this mode."""
+    """View ``<token>_final``: every row with its final ``reason`` (NULL = will load) for this mode.
+
+    When neither a duplicate check nor an existing-key check can change a reason (orders appended to an
+    empty table, upsert, replace) the view reads the clean table directly: no copy of the rows.
+    """
     _check_kind_mode(st.kind, mode, lang)
     if st.profile is None:
         prepare(con, st, lang=lang)
@@ -130,13 +134,21 @@ def plan(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = "en"
     # the last row of a key in the file wins, earlier ones are rejected as duplicates.
     dup = ("false" if st.kind == "orders" else
            f"(_reason IS NULL AND row_number() OVER (PARTITION BY {key}, _reason IS NULL ORDER BY _row DESC) > 1)")
-    exists = (f"(_reason IS NULL AND {key} IN (SELECT {key} FROM main.{st.kind}))" if mode == "append" else "false")  # noqa: S608 - own names
-    con.execute(
-        f"CREATE OR REPLACE TABLE {st.table}_final AS SELECT *, "  # noqa: S608 - own names
-        f"CASE WHEN _reason IS NOT NULL THEN _reason WHEN {dup} THEN 'duplicate_in_file' "
-        f"WHEN {exists} THEN 'already_exists' END AS reason, "
-        f"CASE WHEN _reason IS NOT NULL THEN _col ELSE '{key}' END AS reason_col FROM {clean_t} ORDER BY _row"
-    )
+    existing = mode == "append" and con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM main.{st.kind} LIMIT 1)"  # noqa: S608 - own names
+    ).fetchall()[0][0] > 0
+    exists = f"(_reason IS NULL AND {key} IN (SELECT {key} FROM main.{st.kind}))" if existing else "false"  # noqa: S608
+    reason = (f"CASE WHEN _reason IS NOT NULL THEN _reason WHEN {dup} THEN 'duplicate_in_file' "
+              f"WHEN {exists} THEN 'already_exists' END AS reason, "
+              f"CASE WHEN _reason IS NOT NULL THEN _col ELSE '{key}' END AS reason_col")
+    con.execute(f"DROP TABLE IF EXISTS {st.table}_planned")
+    if dup == "false" and exists == "false":
+        con.execute(f"CREATE OR REPLACE VIEW {st.table}_final AS SELECT *, {reason} FROM {clean_t}")  # noqa: S608
+        return
+    # The window function does not keep the file order: sort back by _row.
+    order = "" if dup == "false" else " ORDER BY _row"
+    con.execute(f"CREATE TABLE {st.table}_planned AS SELECT *, {reason} FROM {clean_t}{order}")  # noqa: S608
+    con.execute(f"CREATE OR REPLACE VIEW {st.table}_final AS SELECT * FROM {st.table}_planned")  # noqa: S608
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, st: Staged) -> str:
@@ -155,23 +167,24 @@ def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: s
     if mode == "upsert":
         con.execute(f"CREATE TABLE {backup} AS SELECT * FROM main.{kind} WHERE {key} IN "  # noqa: S608
                     f"(SELECT {key} FROM {final} WHERE reason IS NULL)")
-        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchone()[0]  # noqa: S608
+        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchall()[0][0]  # noqa: S608
         con.execute(f"DELETE FROM main.{kind} WHERE {key} IN (SELECT {key} FROM {backup})")  # noqa: S608
     elif mode == "replace":
         con.execute(f"CREATE TABLE {backup} AS SELECT * FROM main.{kind}")  # noqa: S608
-        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchone()[0]  # noqa: S608
+        replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchall()[0][0]  # noqa: S608
         con.execute(f"DELETE FROM main.{kind}")  # noqa: S608
     cols = ", ".join(COLUMNS[kind])
     con.execute(
         f"INSERT INTO main.{kind} ({cols}, extra, import_id) SELECT {_select_list(con, st)}, extra, ? "  # noqa: S608
-        f"FROM {final} WHERE reason IS NULL ORDER BY _row",
+        f"FROM {final} WHERE reason IS NULL",  # the final rows are in file order already
         [import_id],
     )
     raw_sql, params = _raw_json(st)
     params["id"] = import_id
     con.execute(
         f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT $id, _row, reason_col, "  # noqa: S608
-        f"CAST({raw_sql} AS VARCHAR), reason FROM {final} WHERE reason IS NOT NULL ORDER BY _row",
+        f"CAST({raw_sql} AS VARCHAR), reason FROM (SELECT _row, reason, reason_col FROM {final} "
+        f"WHERE reason IS NOT NULL) JOIN {st.table}_rows USING (_row) ORDER BY _row",
         params,
     )
     con.execute(
@@ -181,7 +194,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: s
     )
     loaded, rejected = con.execute(
         f"SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL) FROM {final}"  # noqa: S608
-    ).fetchone()
+    ).fetchall()[0]
     rejected += st.malformed
     reasons = dict(con.execute(
         "SELECT reason, count(*) FROM rejects WHERE import_id = ? GROUP BY reason ORDER BY reason", [import_id]
@@ -218,25 +231,28 @@ def _warnings(con: duckdb.DuckDBPyConnection, st: Staged, final: str) -> dict[st
     if st.kind in ("orders", "surveys"):
         w["unknown_customer"] = con.execute(
             f"SELECT count(*) FROM {ok} f WHERE customer_id NOT IN (SELECT customer_id FROM main.customers)"  # noqa: S608
-        ).fetchone()[0]
+        ).fetchall()[0][0]
+    # The counts that need no other table: one pass over the rows.
+    counts: dict[str, str] = {}
     date_f = {"orders": "order_date", "surveys": "survey_date", "customers": "signup_date"}[st.kind]
     if date_f in st.mapping:
-        w["future_date"] = con.execute(
-            f"SELECT count(*) FROM {ok} f WHERE {date_f} > current_date"  # noqa: S608
-        ).fetchone()[0]
+        counts["future_date"] = f"count(*) FILTER ({date_f} > current_date)"
     if st.kind == "orders":
-        w["negative_amount"] = con.execute(f"SELECT count(*) FROM {ok} f WHERE amount < 0").fetchone()[0]  # noqa: S608
-        w["repeated_order_id"] = con.execute(
-            f"SELECT count(*) - count(DISTINCT order_id) FROM {ok} f"  # noqa: S608
-        ).fetchone()[0]
+        counts["negative_amount"] = "count(*) FILTER (amount < 0)"
+        counts["repeated_order_id"] = "count(*) - count(DISTINCT order_id)"
+    if st.kind == "surveys":
+        counts["complaints"] = "count(*) FILTER (kind = 'complaint')"
+    if counts:
+        row = con.execute(f"SELECT {', '.join(counts.values())} FROM {ok} f").fetchall()[0]  # noqa: S608
+        w.update(zip(counts, row, strict=True))
     if st.kind == "surveys" and "order_id" in st.mapping:
         w["unknown_order"] = con.execute(
             f"SELECT count(*) FROM {ok} f WHERE order_id IS NOT NULL AND order_id NOT IN "  # noqa: S608
             "(SELECT order_id FROM main.orders)"
-        ).fetchone()[0]
-    if st.kind == "surveys":
-        w["complaints"] = con.execute(f"SELECT count(*) FROM {ok} f WHERE kind = 'complaint'").fetchone()[0]  # noqa: S608
-    return {k: v for k, v in w.items() if v}
+        ).fetchall()[0][0]
+    order = ("unknown_customer", "future_date", "negative_amount", "repeated_order_id", "unknown_order",
+             "complaints")
+    return {k: w[k] for k in order if w.get(k)}
 
 
 def load(con: duckdb.DuckDBPyConnection, staged: list[Staged], mode: str, username: str | None = None,
@@ -261,7 +277,9 @@ def load(con: duckdb.DuckDBPyConnection, staged: list[Staged], mode: str, userna
 def drop(con: duckdb.DuckDBPyConnection, token: str) -> None:
     """Forget a staged file (its staging tables)."""
     attach_stage(con)
-    for suffix in ("", "_bad", "_clean", "_final"):
+    for suffix in ("_final", "_rows"):
+        con.execute(f"DROP VIEW IF EXISTS {STAGE_DB}.{token}{suffix}")
+    for suffix in ("", "_bad", "_clean", "_planned", "_shift"):
         con.execute(f"DROP TABLE IF EXISTS {STAGE_DB}.{token}{suffix}")
 
 

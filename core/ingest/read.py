@@ -416,8 +416,9 @@ def attach_stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage_raw(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str, lang: str = "en") -> tuple[int, int]:
-    """Copy the file into ``kehu_stage.<table>`` (VARCHAR c1..cn + ``_row``) and its broken lines
-    into ``<table>_bad``; returns (rows staged, malformed lines). ``table`` is our own token."""
+    """Copy the file into ``kehu_stage.<table>`` (VARCHAR c1..cn, file order) and its broken lines
+    into ``<table>_bad``; the view ``<table>_rows`` adds ``_row`` (the row's line in the file).
+    Returns (rows staged, malformed lines). ``table`` is our own token."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", table):
         raise ValueError("staging table names are internal tokens")
     attach_stage(con)
@@ -430,12 +431,13 @@ def stage_raw(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str, lang: 
         select = ", ".join(f'CAST(p."{c.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i + 1}'
                            for i, c in enumerate(src_cols))
         con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS SELECT {select}, "  # noqa: S608 - quoted identifiers
-            "CAST(row_number() OVER () + 1 AS BIGINT) AS _row FROM read_parquet(?) p",
+            f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM read_parquet(?) p",  # noqa: S608 - quoted identifiers
             [str(info.path)],
         )
         con.execute(f"CREATE OR REPLACE TABLE {bad} (line BIGINT, raw VARCHAR, error VARCHAR)")
-        return con.execute(f"SELECT count(*) FROM {target}").fetchone()[0], 0  # noqa: S608
+        con.execute(f"CREATE OR REPLACE VIEW {target}_rows AS SELECT {cols}, "  # noqa: S608 - own names
+                    f"CAST(rowid + 2 AS BIGINT) AS _row FROM {target}")
+        return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0], 0  # noqa: S608
 
     colspec: dict[str, str] = {"line": "VARCHAR"} if info.has_line_column else {}
     for i in range(n):
@@ -443,8 +445,9 @@ def stage_raw(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str, lang: 
     skip = 1 if info.has_line_column else info.header_line
     rejects_table, rejects_scan = f"rej_{table}", f"scan_{table}"
     try:
+        # Straight into the staging table: one copy of the text, in file order (insertion order is kept).
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table}_read AS SELECT * FROM read_csv(?, columns = ?, "  # noqa: S608 - own names
+            f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv(?, columns = ?, "  # noqa: S608 - own names
             "header = false, auto_detect = false, skip = ?, delim = ?, quote = '\"', escape = '\"', "
             f"store_rejects = true, rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}', "
             "strict_mode = true, null_padding = false, parallel = true)",
@@ -465,22 +468,22 @@ def stage_raw(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str, lang: 
         # DuckDB drops malformed lines; shift the record ordinal past each of them so _row is the
         # line number in the file (exact unless the file has blank lines or multi-line cells).
         bad_lines = [r[0] for r in con.execute(f"SELECT line FROM {bad} ORDER BY line").fetchall()]  # noqa: S608
-        shifts = [line - info.header_line - i for i, line in enumerate(bad_lines)]
+        shifts = [int(line) - info.header_line - i for i, line in enumerate(bad_lines)]
         row_expr = f"CAST(rowid + 1 + {int(info.header_line)} AS BIGINT)"
-        if shifts:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_shift AS SELECT unnest(?::BIGINT[]) AS t",
+        if shifts and len(shifts) <= 256:
+            row_expr = (f"CAST(rowid + 1 + {int(info.header_line)} + "
+                        f"len(list_filter([{', '.join(str(s) for s in shifts)}]::BIGINT[], "
+                        "lambda t: t <= rowid + 1)) AS BIGINT)")
+        elif shifts:
+            con.execute(f"CREATE OR REPLACE TABLE {target}_shift AS SELECT unnest(?::BIGINT[]) AS t",
                         [shifts])
             row_expr = (f"CAST(rowid + 1 + {int(info.header_line)} + "  # noqa: S608 - own names
-                        f"(SELECT count(*) FROM {table}_shift s WHERE s.t <= r.rowid + 1) AS BIGINT)")
-    con.execute(
-        f"CREATE OR REPLACE TABLE {target} AS SELECT {cols}, {row_expr} AS _row "  # noqa: S608
-        f"FROM {table}_read r ORDER BY rowid"
-    )
-    con.execute(f"DROP TABLE IF EXISTS {table}_read")
-    con.execute(f"DROP TABLE IF EXISTS {table}_shift")
-    return (con.execute(f"SELECT count(*) FROM {target}").fetchone()[0],  # noqa: S608
-            con.execute(f"SELECT count(*) FROM {bad}").fetchone()[0])  # noqa: S608
-
+                        f"(SELECT count(*) FROM {target}_shift s WHERE s.t <= r.rowid + 1) AS BIGINT)")
+    # The staged rows with ``_row`` (line/row number in the file), without a second copy of the text.
+    con.execute(f"CREATE OR REPLACE VIEW {target}_rows AS SELECT {cols}, {row_expr} AS _row "  # noqa: S608
+                f"FROM {target} r")
+    return (con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0],  # noqa: S608
+            con.execute(f"SELECT count(*) FROM {bad}").fetchall()[0][0])  # noqa: S608
 
 
 def save_upload(workdir: Path, name: str, data: bytes) -> Path:
