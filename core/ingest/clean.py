@@ -19,6 +19,8 @@ HALF = "0123456789.,-+()/: "
 DATE_FIELDS = ("order_date", "survey_date", "signup_date")
 ID_FIELDS = ("customer_id", "order_id", "survey_id", "phone")
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+STATUS_ENUM = "ENUM('paid', 'refunded', 'cancelled')"
+STATUS_LOOKUP = 64  # at most this many distinct status texts are looked up instead of matched
 # Every code a row can be rejected with; texts in core/i18n/data.py (data.reason.<code>).
 REASONS = ("malformed_line", "missing_value", "bad_date", "bad_amount", "bad_score", "score_out_of_range",
            "duplicate_in_file", "already_exists")
@@ -163,7 +165,7 @@ def date_profile(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str], opts
         f"count(*) FILTER (a <= 12 AND b <= 12 AND a <> b) FROM (SELECT "
         f"try_cast(split_part(n, '-', 1) AS INTEGER) AS a, try_cast(split_part(n, '-', 2) AS INTEGER) AS b "
         f"FROM ({parts}) WHERE regexp_matches(n, '^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}$'))"
-    ).fetchone()
+    ).fetchall()[0]
     prof.ambiguous_dates = amb
     if amb:
         prof.ambiguous_examples = [r[0] for r in con.execute(
@@ -197,7 +199,7 @@ def detect_scale(con: duckdb.DuckDBPyConnection, raw: str, score_col: str, heade
             return
     lo, hi = con.execute(
         f"SELECT min(v), max(v) FROM (SELECT {score_num(score_col)} AS v FROM {raw}) WHERE v = floor(v)"  # noqa: S608
-    ).fetchone()
+    ).fetchall()[0]
     if lo is None:
         return
     if lo >= 1 and hi <= 5:
@@ -211,7 +213,8 @@ def detect_scale(con: duckdb.DuckDBPyConnection, raw: str, score_col: str, heade
 
 def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[str],
           mapping: list[str | None], opts: Options) -> Profile:
-    """Create ``kehu_stage.<token>_clean``: ``_row``, typed fields, ``extra`` JSON, ``_reason``/``_col``.
+    """Create the view ``kehu_stage.<token>_clean``: ``_row``, typed fields, ``extra`` JSON, ``_reason``/``_col``
+    (over the table ``<token>_typed``).
 
     One pass over the staged text, in file order; the text itself is not copied (rejects and the
     doctor read it from ``<token>_rows``).
@@ -251,8 +254,30 @@ def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[s
         out.append(f)
 
     if kind == "orders":
-        st = f"lower(trim({col['status']}))" if "status" in col else "NULL"
-        add([[f"{st} AS _st"], [f"{status_expr('_st', 'amount')} AS status"]], start=2)
+        sm = "CAST(NULL AS VARCHAR)"
+        st = "NULL"
+        if "status" in col:
+            c = col["status"]
+            # Statuses repeat a handful of values: work each distinct value out once with the same
+            # rule, then look rows up by equality (the rule runs only for values not looked up).
+            values = [r[0] for r in con.execute(
+                f"SELECT DISTINCT {c} FROM {raw} WHERE {c} IS NOT NULL LIMIT {STATUS_LOOKUP + 1}"  # noqa: S608 - own names
+            ).fetchall()]
+            if len(values) <= STATUS_LOOKUP:
+                pairs = con.execute(
+                    f"SELECT v, {status_expr('lower(trim(v))', 'NULL')} FROM (SELECT unnest(?::VARCHAR[]) AS v) "  # noqa: S608
+                    "WHERE nullif(lower(trim(v)), '') IS NOT NULL", [values]
+                ).fetchall()
+                if pairs:
+                    whens = []
+                    for i, (v, mapped) in enumerate(pairs):
+                        params[f"sv{i}"] = v
+                        whens.append(f"WHEN $sv{i} THEN '{mapped}'")
+                    sm = f"CASE {c} {' '.join(whens)} END"
+            st = f"CASE WHEN _sm IS NULL THEN lower(trim({c})) END"
+        # Stored as a one-byte ENUM in the typed table; the ``_clean`` view gives it back as text.
+        add([[f"{sm} AS _sm"], [f"{st} AS _st"],
+             [f"CAST(coalesce(_sm, {status_expr('_st', 'amount')}) AS {STATUS_ENUM}) AS status"]], start=1)
         out.append("status")
     if kind == "surveys":
         num = score_num(raw_of("score")) if "score" in col else "CAST(NULL AS DOUBLE)"
@@ -310,10 +335,12 @@ def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[s
     for items in layers:
         if items:
             sql = f"(SELECT *, {', '.join(items)} FROM {sql})"  # noqa: S608 - own names
-    keep = ", ".join(["_row", *out, "extra"])
+    keep = ", ".join(["_row", *out, "extra", "CAST(_k AS UTINYINT) AS _k"])
+    con.execute(f"CREATE OR REPLACE TABLE {raw}_typed AS SELECT {keep} FROM {sql}", params)  # noqa: S608 - own names
+    # Compact storage (small codes instead of repeated strings), readable columns in the view.
+    status = " REPLACE (CAST(status AS VARCHAR) AS status)" if kind == "orders" else ""
     con.execute(
-        f"CREATE OR REPLACE TABLE {raw}_clean AS SELECT {keep}, "  # noqa: S608 - own names
-        f"{reasons}[_k] AS _reason, {fields}[_k] AS _col FROM {sql}",
-        params,
+        f"CREATE OR REPLACE VIEW {raw}_clean AS SELECT * EXCLUDE (_k){status}, "  # noqa: S608 - own names
+        f"{reasons}[_k] AS _reason, {fields}[_k] AS _col FROM {raw}_typed"
     )
     return prof

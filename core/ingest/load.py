@@ -239,12 +239,17 @@ def _warnings(con: duckdb.DuckDBPyConnection, st: Staged, final: str) -> dict[st
         counts["future_date"] = f"count(*) FILTER ({date_f} > current_date)"
     if st.kind == "orders":
         counts["negative_amount"] = "count(*) FILTER (amount < 0)"
-        counts["repeated_order_id"] = "count(*) - count(DISTINCT order_id)"
     if st.kind == "surveys":
         counts["complaints"] = "count(*) FILTER (kind = 'complaint')"
     if counts:
         row = con.execute(f"SELECT {', '.join(counts.values())} FROM {ok} f").fetchall()[0]  # noqa: S608
         w.update(zip(counts, row, strict=True))
+    if st.kind == "orders":
+        # count(*) - count(DISTINCT order_id), as a grouping (cheaper than a DISTINCT aggregate)
+        w["repeated_order_id"] = con.execute(
+            f"SELECT coalesce(sum(n - CAST(order_id IS NOT NULL AS INTEGER)), 0) FROM (SELECT order_id, "  # noqa: S608
+            f"count(*) AS n FROM {ok} f GROUP BY order_id) WHERE n > 1 OR order_id IS NULL"
+        ).fetchall()[0][0]
     if st.kind == "surveys" and "order_id" in st.mapping:
         w["unknown_order"] = con.execute(
             f"SELECT count(*) FROM {ok} f WHERE order_id IS NOT NULL AND order_id NOT IN "  # noqa: S608
@@ -277,9 +282,9 @@ def load(con: duckdb.DuckDBPyConnection, staged: list[Staged], mode: str, userna
 def drop(con: duckdb.DuckDBPyConnection, token: str) -> None:
     """Forget a staged file (its staging tables)."""
     attach_stage(con)
-    for suffix in ("_final", "_rows"):
+    for suffix in ("_final", "_clean", "_rows"):
         con.execute(f"DROP VIEW IF EXISTS {STAGE_DB}.{token}{suffix}")
-    for suffix in ("", "_bad", "_clean", "_planned", "_shift"):
+    for suffix in ("", "_bad", "_typed", "_planned", "_shift"):
         con.execute(f"DROP TABLE IF EXISTS {STAGE_DB}.{token}{suffix}")
 
 
