@@ -150,6 +150,21 @@ def scale_value_expr(x: str) -> str:
             f"WHEN regexp_matches({s}, 'ces|费力|1-7|1~7') THEN 'ces' END")
 
 
+def raw_json(headers: list[str]) -> tuple[str, dict[str, str]]:
+    """``json_object`` of a row's original cells keyed by (de-duplicated) header, for rejects."""
+    params: dict[str, str] = {}
+    seen: set[str] = set()
+    items = []
+    for i, h in enumerate(headers):
+        key = h.strip() or f"column_{i + 1}"
+        while key in seen:
+            key += "_"
+        seen.add(key)
+        params[f"r{i + 1}"] = key
+        items.append(f"$r{i + 1}, c{i + 1}")
+    return f"json_object({', '.join(items)})", params
+
+
 def date_profile(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str], opts: Options) -> Profile:
     """Day/month order from values like 05.01.2024: a part > 12 decides; otherwise ask."""
     prof = Profile()
@@ -331,11 +346,15 @@ def build(con: duckdb.DuckDBPyConnection, token: str, kind: str, headers: list[s
     reasons = "[" + ", ".join(f"'{r}'" for r, _, _ in checks) + "]"
     fields = "[" + ", ".join(f"'{f}'" for _, f, _ in checks) + "]"
     layers[4] += [f"{which} AS _k", f"{extra} AS extra"]
+    # The original cells of a rejected row, kept now so the rejects need no second look at the text.
+    raw_sql, raw_params = raw_json(headers)
+    params.update(raw_params)
+    layers[5].append(f"CASE WHEN _k IS NOT NULL THEN CAST({raw_sql} AS VARCHAR) END AS _raw")
     sql = f"(SELECT * FROM {raw}_rows)"  # noqa: S608 - own names
     for items in layers:
         if items:
             sql = f"(SELECT *, {', '.join(items)} FROM {sql})"  # noqa: S608 - own names
-    keep = ", ".join(["_row", *out, "extra", "CAST(_k AS UTINYINT) AS _k"])
+    keep = ", ".join(["_row", *out, "extra", "CAST(_k AS UTINYINT) AS _k", "_raw"])
     con.execute(f"CREATE OR REPLACE TABLE {raw}_typed AS SELECT {keep} FROM {sql}", params)  # noqa: S608 - own names
     # Compact storage (small codes instead of repeated strings), readable columns in the view.
     status = " REPLACE (CAST(status AS VARCHAR) AS status)" if kind == "orders" else ""

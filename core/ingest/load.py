@@ -104,21 +104,6 @@ def prepare(con: duckdb.DuckDBPyConnection, st: Staged, mapping: list[str | None
     return st.profile
 
 
-def _raw_json(st: Staged) -> tuple[str, dict[str, str]]:
-    """``json_object`` of the original cells keyed by (de-duplicated) header, for rejects."""
-    params: dict[str, str] = {}
-    seen: set[str] = set()
-    items = []
-    for i, h in enumerate(st.info.headers):
-        key = h.strip() or f"column_{i + 1}"
-        while key in seen:
-            key += "_"
-        seen.add(key)
-        params[f"r{i + 1}"] = key
-        items.append(f"$r{i + 1}, c{i + 1}")
-    return f"json_object({', '.join(items)})", params
-
-
 def plan(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = "en") -> None:
     """View ``<token>_final``: every row with its final ``reason`` (NULL = will load) for this mode.
 
@@ -179,14 +164,25 @@ def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: s
         f"FROM {final} WHERE reason IS NULL",  # the final rows are in file order already
         [import_id],
     )
-    raw_sql, params = _raw_json(st)
-    params["id"] = import_id
+    # Rows the values rejected carry their original cells (``_raw``); rows rejected by the plan
+    # (duplicate, already loaded) fetch them from the staged text.
     con.execute(
-        f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT $id, _row, reason_col, "  # noqa: S608
-        f"CAST({raw_sql} AS VARCHAR), reason FROM (SELECT _row, reason, reason_col FROM {final} "
-        f"WHERE reason IS NOT NULL) JOIN {st.table}_rows USING (_row) ORDER BY _row",
-        params,
+        f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT ?, _row, reason_col, "  # noqa: S608
+        f"_raw, reason FROM {final} WHERE _reason IS NOT NULL ORDER BY _row",
+        [import_id],
     )
+    planned = con.execute(
+        f"SELECT count(*) FROM {final} WHERE reason IS NOT NULL AND _reason IS NULL"  # noqa: S608 - own names
+    ).fetchall()[0][0]
+    if planned:
+        raw_sql, params = cleaning.raw_json(st.info.headers)
+        params["id"] = import_id
+        con.execute(
+            f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT $id, _row, reason_col, "  # noqa: S608
+            f"CAST({raw_sql} AS VARCHAR), reason FROM (SELECT _row, reason, reason_col FROM {final} "
+            f"WHERE reason IS NOT NULL AND _reason IS NULL) JOIN {st.table}_rows USING (_row) ORDER BY _row",
+            params,
+        )
     con.execute(
         f"INSERT INTO rejects (import_id, row_number, column_name, raw, reason) SELECT ?, line, NULL, raw, "  # noqa: S608
         f"'malformed_line' FROM {st.table}_bad ORDER BY line",
@@ -224,6 +220,22 @@ def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: s
                         replaced)
 
 
+def _repeated_ids(con: duckdb.DuckDBPyConnection, rows: str) -> int:
+    """``count(*) - count(DISTINCT order_id)`` of ``rows``, cheaply when the ids never repeat."""
+    # Ids strictly increasing in the order the rows are read cannot repeat: one streaming pass proves
+    # it for the usual export (listed by order id). Otherwise group them (cheaper than DISTINCT).
+    not_increasing, missing = con.execute(
+        "SELECT count(*) FILTER (NOT (order_id > p)), count(*) FILTER (order_id IS NULL) "  # noqa: S608 - own names
+        f"FROM (SELECT order_id, lag(order_id) OVER () AS p FROM {rows} f)"
+    ).fetchall()[0]
+    if not not_increasing and not missing:
+        return 0
+    return int(con.execute(
+        f"SELECT coalesce(sum(n - CAST(order_id IS NOT NULL AS INTEGER)), 0) FROM (SELECT order_id, "  # noqa: S608
+        f"count(*) AS n FROM {rows} f GROUP BY order_id) WHERE n > 1 OR order_id IS NULL"
+    ).fetchall()[0][0])
+
+
 def _warnings(con: duckdb.DuckDBPyConnection, st: Staged, final: str) -> dict[str, int]:
     """Loaded-but-worth-knowing counts: unknown customers/orders, future dates, refunds."""
     w: dict[str, int] = {}
@@ -245,11 +257,7 @@ def _warnings(con: duckdb.DuckDBPyConnection, st: Staged, final: str) -> dict[st
         row = con.execute(f"SELECT {', '.join(counts.values())} FROM {ok} f").fetchall()[0]  # noqa: S608
         w.update(zip(counts, row, strict=True))
     if st.kind == "orders":
-        # count(*) - count(DISTINCT order_id), as a grouping (cheaper than a DISTINCT aggregate)
-        w["repeated_order_id"] = con.execute(
-            f"SELECT coalesce(sum(n - CAST(order_id IS NOT NULL AS INTEGER)), 0) FROM (SELECT order_id, "  # noqa: S608
-            f"count(*) AS n FROM {ok} f GROUP BY order_id) WHERE n > 1 OR order_id IS NULL"
-        ).fetchall()[0][0]
+        w["repeated_order_id"] = _repeated_ids(con, ok)
     if st.kind == "surveys" and "order_id" in st.mapping:
         w["unknown_order"] = con.execute(
             f"SELECT count(*) FROM {ok} f WHERE order_id IS NOT NULL AND order_id NOT IN "  # noqa: S608
