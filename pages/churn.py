@@ -17,7 +17,7 @@ from core.metrics.rfm import SEGMENTS, TIERS
 from ui import badges, context
 from ui import charts_views as charts
 from ui import format as fmt
-from ui.cache import cached
+from ui.cache import shared
 
 CANDIDATES = "followup.candidates"  # customer ids picked here, for the follow-up page
 PREVIEW = "churn.preview"
@@ -207,13 +207,13 @@ def quality(result: churn.ChurnResult) -> None:
 
 
 try:
-    base = cached(customer_base)(ctx)
+    base = shared(customer_base)(ctx)
     if base.empty or base["recency_days"].notna().sum() == 0:
         st.info(t("churnpage.empty"))
         st.page_link("pages/data.py", label=t("sat.go_import"), icon=":material/upload_file:")
         st.stop()
     with st.spinner(t("cust.scoring")):
-        result = cached(churn.score)(ctx, lang=ctx.lang)
+        result = shared(churn.score)(ctx, lang=ctx.lang)
     method_banner(result)
     created = st.session_state.pop("churn.created", None)
     if created is not None:

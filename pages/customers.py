@@ -13,7 +13,7 @@ from core.metrics.base import customer_base
 from ui import badges, context
 from ui import charts_views as charts
 from ui import format as fmt
-from ui.cache import cached
+from ui.cache import cached, shared
 
 PAGE_SIZE = 50
 SORT_OPTIONS = ("monetary", "risk_x_value", "risk", "last_order", "orders", "name", "customer_id")
@@ -292,13 +292,13 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
 
 
 try:
-    base = cached(customer_base)(ctx)
+    base = shared(customer_base)(ctx)
     if base.empty:
         st.info(t("cust.empty"))
         st.page_link("pages/data.py", label=t("sat.go_import"), icon=":material/upload_file:")
         st.stop()
     with st.spinner(t("cust.scoring")):
-        result = cached(churn.score)(ctx, lang=ctx.lang)
+        result = shared(churn.score)(ctx, lang=ctx.lang)
     show_list(base, result.scores)
     customer = st.query_params.get(QP_CUSTOMER)
     if customer:

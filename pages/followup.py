@@ -13,7 +13,7 @@ from core import db, export, followup
 from core.errors import KehuError
 from core.followup import ACTIONS, OUTCOMES, STATUSES
 from ui import context
-from ui.cache import cached
+from ui.cache import shared
 from ui.errors import show as show_error
 
 ctx = context.current()
@@ -245,14 +245,14 @@ def warning_candidates() -> tuple[pd.DataFrame, str, str]:
     try:
         from core.metrics import churn
 
-        result = cached(churn.score)(ctx, lang=ctx.lang)
+        result = shared(churn.score)(ctx, lang=ctx.lang)
         scores = result.scores.dropna(subset=["risk_x_value"])
         method = "model" if result.method == "model" else "rules"
         return scores[["customer_id", "risk_x_value", "churn_reasons"]], method, result.note
     except (ImportError, AttributeError, KeyError):
         from core.metrics.base import customer_base
 
-        base = cached(customer_base)(ctx)
+        base = shared(customer_base)(ctx)
         risky = base[base["lifecycle_stage"] == "at_risk"]
         return risky.assign(risk_x_value=risky["monetary"])[["customer_id", "risk_x_value"]], "stage", ""
 

@@ -17,7 +17,7 @@ from core.errors import KehuError
 from ui import charts_segments as charts
 from ui import context
 from ui import format as fmt
-from ui.cache import cached
+from ui.cache import shared
 
 ctx = context.current()
 t = ctx.t
@@ -119,8 +119,8 @@ for name, value in wanted.items():
         st.query_params[name] = value
 
 try:
-    facts_before = cached(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(base)))
-    facts_after = (cached(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(after)))
+    facts_before = shared(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(base)))
+    facts_after = (shared(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(after)))
                    if whatif.needs_rescan(base, after) else None)
     result = whatif.compare(facts_before, base, after, facts_after, share=scenario.share,
                             target_stages=scenario.target_stages, limit=EXPORT_LIMIT)

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from ui.context import Ctx, cursor, db_path
@@ -30,5 +31,30 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> T:
         return _call(str(db_path()), fn.__module__, fn.__name__, ctx.data_version, ctx.settings, ctx.filters,
                      tuple(args), tuple(sorted(kwargs.items())))
+
+    return wrapper
+
+
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=3600)
+def _shared_call(database: str, module: str, name: str, version: int, settings: Any, filters: Any,
+                 args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(importlib.import_module(module), name)
+    return fn(cursor(), settings, filters, *args, **dict(kwargs))
+
+
+def shared(fn: Callable[..., T]) -> Callable[..., T]:
+    """Like ``cached`` for results with one row per customer (a million rows at scale).
+
+    ``st.cache_data`` hands every rerun a fresh unpickled copy — seconds for a 1M-row frame —
+    while ``st.cache_resource`` hands out the one stored object. Same key (database, data version,
+    settings, filters with the user's scope), so sessions still only see what their key allows.
+    A DataFrame comes back as a shallow copy: under pandas copy-on-write a page that changes it
+    changes its own copy. Other results (e.g. ``ChurnResult``) must be treated as read-only.
+    """
+
+    def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> T:
+        result = _shared_call(str(db_path()), fn.__module__, fn.__name__, ctx.data_version, ctx.settings,
+                              ctx.filters, tuple(args), tuple(sorted(kwargs.items())))
+        return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result
 
     return wrapper
