@@ -70,7 +70,7 @@ def _set_region(page, value: str) -> None:
     page.keyboard.press("Escape")
 
 
-def run(db: Path, switches: int) -> dict:
+def run(db: Path, switches: int, pages: list[str] = PAGES) -> dict:
     from playwright.sync_api import sync_playwright
 
     _ensure_db(db)
@@ -90,7 +90,7 @@ def run(db: Path, switches: int) -> dict:
             sign_in(page, app, USER, PASSWORD, timeout_ms=900_000)
             page.wait_for_selector('[data-testid="stMetric"]', timeout=600_000)
             wait_for_app(page, timeout_ms=600_000)
-            for name in PAGES:
+            for name in pages:
                 t0 = time.perf_counter()
                 # navigate inside the app (a page.goto would start a new session)
                 if name != "overview":  # the default page, already open after signing in
@@ -132,8 +132,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=ROOT / "benchmarks" / "out" / "bench.duckdb")
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pages.json")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset of " + ",".join(PAGES))
     args = parser.parse_args()
-    pages = run(args.db, args.switches)
+    pages = run(args.db, args.switches, [p for p in args.pages.split(",") if p in PAGES])
     import duckdb
 
     con = duckdb.connect(str(args.db), read_only=True)
