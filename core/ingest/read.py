@@ -16,6 +16,7 @@ import unicodedata
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ SAMPLE_BYTES = 256 * 1024
 CHUNK = 1 << 20
 MAX_XLSX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML is far beyond any real sheet
 MAX_XLSX_RATIO = 150  # typical xlsx compress 5-20x; bombs 1000x+
+_HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kehu-checksum")  # shared, holds no user data
 DELIMITERS = (",", "\t", ";", "|")
 STAGE_DB = "kehu_stage"
 
@@ -51,7 +53,7 @@ class FileInfo:
     name: str
     path: Path
     size: int
-    checksum: str
+    checksum_job: Future[str] | str  # sha256 of the file, computed next to the staging (see ``checksum``)
     fmt: str  # csv | xlsx | xls | parquet
     encoding: str | None = None  # text files only; the codec actually used
     detected_encoding: str | None = None
@@ -63,6 +65,13 @@ class FileInfo:
     sample: list[list[str]] = field(default_factory=list)  # first data rows, as text
     csv_path: Path | None = None  # UTF-8 CSV that DuckDB reads (csv/xlsx/xls)
     has_line_column: bool = False  # first CSV column is the sheet row number (Excel)
+
+    @property
+    def checksum(self) -> str:
+        """The file's sha256 (waits for the background hash on first use)."""
+        if isinstance(self.checksum_job, Future):
+            self.checksum_job = self.checksum_job.result()
+        return self.checksum_job
 
 
 def sha256_file(path: Path) -> str:
@@ -311,7 +320,9 @@ def inspect_file(
     path = Path(path)
     name = name or path.name
     fmt = sniff_format(path, name, lang)
-    info = FileInfo(name=name, path=path, size=path.stat().st_size, checksum=sha256_file(path), fmt=fmt)
+    # hashlib releases the GIL: the hash of a big file runs while DuckDB reads and cleans it.
+    info = FileInfo(name=name, path=path, size=path.stat().st_size, checksum_job=_HASHER.submit(sha256_file, path),
+                    fmt=fmt)
     if fmt == "parquet":
         _inspect_parquet(info, lang)
     elif fmt in ("xlsx", "xls"):
@@ -388,7 +399,10 @@ def _inspect_text(info: FileInfo, workdir: Path, recognise: Callable[[list[str]]
     if enc in ("utf-8", "utf-8-sig"):
         info.csv_path = info.path  # DuckDB reads UTF-8 (and skips the BOM) itself: no copy
     else:
-        info.csv_path = workdir / f"{info.checksum[:16]}_{enc}.csv"
+        # Named from where the file is and what it is encoded in (its checksum may not be ready yet).
+        stat = info.path.stat()
+        key = hashlib.sha256(f"{info.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{enc}".encode()).hexdigest()
+        info.csv_path = workdir / f"{key[:16]}_{enc}.csv"
         transcode(info.path, info.csv_path, enc, info.name, lang)
     text, complete = _decode_sample(info.csv_path, "utf-8")
     lines = text.splitlines()
