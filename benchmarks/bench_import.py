@@ -1,9 +1,12 @@
 """Import benchmark: generated order files (CSV UTF-8, CSV GBK, Parquet) through the full Kehu import,
 against DuckDB's own ``read_csv`` of the same file into a table. Writes benchmarks/results/import.json.
 
-    python benchmarks/bench_import.py [--rows 1000000] [--rows 10000000]
+    python benchmarks/bench_import.py [--rows 1000000] [--rows 10000000] [--repeat 3] [--keep DIR]
 
-Each measurement runs in a fresh subprocess so peak RSS (ru_maxrss) belongs to that run alone.
+Each measurement runs in a fresh subprocess so peak RSS (ru_maxrss) and CPU seconds belong to that run
+alone. DuckDB's own ``read_csv`` is timed next to every Kehu import (same file size, same minute), and
+with ``--repeat`` the median of the runs is reported: the box is shared, so the load average and the
+CPU seconds are recorded too. ``--keep DIR`` keeps (and reuses) the generated files.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,11 +67,13 @@ def _child(mode: str, path: str, db_path: str) -> None:
     from core import db
     from core.ingest import import_files
 
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = start.ru_utime + start.ru_stime  # the imports above are not part of the measurement
     t0 = time.perf_counter()
     if mode == "raw":
         con = duckdb.connect(db_path)
         con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?)", [path])
-        n = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
         con.execute("CHECKPOINT")
     else:
         con = db.connect(db_path)
@@ -76,8 +82,9 @@ def _child(mode: str, path: str, db_path: str) -> None:
         n = rep.loaded
     seconds = time.perf_counter() - t0
     con.close()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": round(seconds, 3), "rows": n, "peak_rss_mb": round(peak_kb / 1024, 1)}))
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": round(seconds, 3), "rows": n, "peak_rss_mb": round(use.ru_maxrss / 1024, 1),
+                      "cpu_seconds": round(use.ru_utime + use.ru_stime - cpu0, 3)}))
 
 
 def measure(mode: str, path: Path, work: Path) -> dict:
@@ -89,11 +96,18 @@ def measure(mode: str, path: Path, work: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, action="append")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported")
+    ap.add_argument("--keep", help="folder for the generated files (kept, and reused when present)")
     ap.add_argument("--child", nargs=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "import.json"))
+    ap.add_argument("--note", help="free text stored with the results (for example what else ran)")
     args = ap.parse_args()
     if args.child:
         _child(*args.child)
@@ -101,23 +115,44 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="kehu-bench-") as tmp:
         work = Path(tmp)
+        files = Path(args.keep) if args.keep else work
+        files.mkdir(parents=True, exist_ok=True)
         for rows in args.rows or [1_000_000]:
-            utf8 = work / f"orders_{rows}_utf8.csv"
-            gbk = work / f"orders_{rows}_gbk.csv"
-            generate(utf8, rows, "utf-8")
-            generate(gbk, rows, "gbk")
-            pq = work / f"orders_{rows}.parquet"
-            to_parquet(utf8, pq)
-            raw = measure("raw", utf8, work)
+            utf8 = files / f"orders_{rows}_utf8.csv"
+            gbk = files / f"orders_{rows}_gbk.csv"
+            pq = files / f"orders_{rows}.parquet"
+            if not utf8.exists():
+                generate(utf8, rows, "utf-8")
+            if not gbk.exists():
+                generate(gbk, rows, "gbk")
+            if not pq.exists():
+                to_parquet(utf8, pq)
             for label, path in (("csv_utf8", utf8), ("csv_gbk", gbk), ("parquet", pq)):
-                r = measure("kehu", path, work)
+                raws, kehus, loads = [], [], []
+                for _ in range(args.repeat):
+                    # DuckDB's raw read_csv of the UTF-8 file right next to each import: same conditions.
+                    loads.append(os.getloadavg()[0])
+                    raws.append(measure("raw", utf8, work))
+                    kehus.append(measure("kehu", path, work))
+                    loads.append(os.getloadavg()[0])
+                seconds, raw_seconds = _median(kehus, "seconds"), _median(raws, "seconds")
+                cpu, raw_cpu = _median(kehus, "cpu_seconds"), _median(raws, "cpu_seconds")
                 results.append({
-                    "load_average_1m": round(os.getloadavg()[0], 2),
-                    "file": label, "rows": rows, "bytes": path.stat().st_size, "loaded": r["rows"],
-                    "seconds": r["seconds"], "rows_per_s": round(rows / r["seconds"]),
-                    "peak_rss_mb": r["peak_rss_mb"], "duckdb_read_csv_seconds": raw["seconds"],
-                    "duckdb_peak_rss_mb": raw["peak_rss_mb"],
-                    "ratio_to_duckdb_read_csv": round(r["seconds"] / raw["seconds"], 2),
+                    "load_average_1m": round(statistics.mean(loads), 2),
+                    "load_average_1m_min_max": [round(min(loads), 2), round(max(loads), 2)],
+                    "file": label, "rows": rows, "bytes": path.stat().st_size, "loaded": kehus[0]["rows"],
+                    "runs": args.repeat,
+                    "seconds": seconds, "rows_per_s": round(rows / seconds),
+                    "cpu_seconds": cpu, "peak_rss_mb": max(r["peak_rss_mb"] for r in kehus),
+                    "duckdb_read_csv_seconds": raw_seconds, "duckdb_read_csv_cpu_seconds": raw_cpu,
+                    "duckdb_peak_rss_mb": max(r["peak_rss_mb"] for r in raws),
+                    "ratio_to_duckdb_read_csv": round(seconds / raw_seconds, 2),
+                    # each import over the read_csv timed just before it: steadier on a busy box
+                    "ratio_median_of_pairs": round(statistics.median(
+                        k["seconds"] / r["seconds"] for k, r in zip(kehus, raws, strict=True)), 2),
+                    "cpu_ratio_to_duckdb_read_csv": round(cpu / raw_cpu, 2),
+                    "all_seconds": [r["seconds"] for r in kehus],
+                    "all_duckdb_read_csv_seconds": [r["seconds"] for r in raws],
                 })
                 print(json.dumps(results[-1]), flush=True)
     doc = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -125,6 +160,7 @@ def main() -> None:
                        # other work on a shared 2-core box skews every number: record how busy it was
                        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]},
            "target": "10M-row CSV at <= 1.5x DuckDB read_csv, peak memory < 3 GB (2 cores)",
+           **({"note": args.note} if args.note else {}),
            "results": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
