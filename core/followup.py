@@ -149,13 +149,18 @@ def known_owners(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     return tuple(r[0] for r in rows)
 
 
-def customer_choices(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
-    """customer_id, name, owner of the customers this user may plan for (dropdowns)."""
+def customer_choices(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
+                     limit: int | None = None) -> pd.DataFrame:
+    """customer_id, name, owner of the customers this user may plan for (dropdowns).
+
+    ``limit`` caps the rows fetched: a page that offers a dropdown only up to N customers asks for
+    N + 1 and so never pulls a million names into Python.
+    """
     where, params = customer_where(f, "c")
     return con.execute(
         f"SELECT customer_id, any_value(name) AS name, any_value(owner) AS owner "  # noqa: S608 - fragment from customer_where
-        f"FROM customers c WHERE {where} GROUP BY customer_id ORDER BY customer_id",
-        params,
+        f"FROM customers c WHERE {where} GROUP BY customer_id ORDER BY customer_id LIMIT ?",
+        [*params, limit],
     ).df()
 
 

@@ -158,7 +158,7 @@ def plan_section() -> None:
     snap = st.session_state.get(SNAP)
     pending = pending_changes()
 
-    customers = followup.customer_choices(ctx.con, ctx.filters)
+    customers = followup.customer_choices(ctx.con, ctx.filters, limit=MAX_CHOICES + 1)
     c1, c2, c3, c4 = st.columns([3, 2, 3, 2], vertical_alignment="bottom")
     default_view = "mine" if actor.role == "manager" and actor.owner_name else "all"
     view = c1.segmented_control(t("followup.view"), list(followup.VIEWS), default=default_view,
@@ -263,7 +263,7 @@ def generate_section() -> None:
     if not editable:
         st.info(t("followup.readonly"))
         return
-    customers = followup.customer_choices(ctx.con, ctx.filters)
+    customers = followup.customer_choices(ctx.con, ctx.filters, limit=MAX_CHOICES + 1)
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
     with st.form("followup.gen"):
         c1, c2 = st.columns(2)
