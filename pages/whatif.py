@@ -118,12 +118,24 @@ for name, value in wanted.items():
     if st.query_params.get(name) != value:
         st.query_params[name] = value
 
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def _comparison(database: str, version: int, filters: object, before: object, after_: object,
+                share: float, stages: tuple[str, ...], _ctx: context.Ctx) -> whatif.Comparison:
+    """One scenario's comparison, kept (read-only) so that coming back to it costs nothing.
+
+    The facts come from the shared per-customer cache, so a moved threshold classifies again
+    without rescanning orders; only the comparison itself is computed here.
+    """
+    facts_before = shared(whatif.facts)(dataclasses.replace(_ctx, settings=whatif.scan_key(before)))
+    facts_after = (shared(whatif.facts)(dataclasses.replace(_ctx, settings=whatif.scan_key(after_)))
+                   if whatif.needs_rescan(before, after_) else None)
+    return whatif.compare(facts_before, before, after_, facts_after, share=share,
+                          target_stages=stages, limit=EXPORT_LIMIT)
+
+
 try:
-    facts_before = shared(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(base)))
-    facts_after = (shared(whatif.facts)(dataclasses.replace(ctx, settings=whatif.scan_key(after)))
-                   if whatif.needs_rescan(base, after) else None)
-    result = whatif.compare(facts_before, base, after, facts_after, share=scenario.share,
-                            target_stages=scenario.target_stages, limit=EXPORT_LIMIT)
+    result = _comparison(str(context.db_path()), ctx.data_version, ctx.filters, base, after,
+                         scenario.share, tuple(scenario.target_stages), ctx)
 except KehuError as err:
     st.error(t("seg.error_title", message=str(err)))
     st.stop()
