@@ -13,6 +13,7 @@ from core.i18n import t
 from core.metrics import churn
 from core.metrics.base import customer_base
 from core.settings import Settings
+from tests.app.signed_in import signed_in_app
 from tests.conftest import DEMO_END
 from ui import format as fmt
 from ui import gate
@@ -25,16 +26,7 @@ NOT_CHURNED = ("potential", "new", "active", "loyal", "at_risk")
 def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss",
               state: dict | None = None, **params: str) -> AppTest:
     """app.py signed in as ``username`` (the gate's session record), then the Churn page."""
-    monkeypatch.setenv("KEHU_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    for key, value in params.items():
-        at.query_params[key] = value
-    con = db.connect(db_path)
-    try:
-        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
-    finally:
-        con.close()
-    at.run()
+    at = signed_in_app(db_path, monkeypatch, username, timeout=300, **params)
     at.switch_page("pages/churn.py")
     for key, value in (state or {}).items():
         at.session_state[key] = value

@@ -13,9 +13,9 @@ from core.filters import Filters
 from core.i18n import t
 from core.metrics.base import customer_base
 from core.settings import Settings
+from tests.app.signed_in import signed_in_app
 from tests.conftest import DEMO_END
 from ui import format as fmt
-from ui import gate
 
 ROOT = Path(__file__).resolve().parents[2]
 S = Settings(as_of=DEMO_END)
@@ -24,16 +24,7 @@ S = Settings(as_of=DEMO_END)
 def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss",
               **params: str) -> AppTest:
     """app.py signed in as ``username`` (the gate's session record), then the Customers page."""
-    monkeypatch.setenv("KEHU_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in params.items():
-        at.query_params[key] = value
-    con = db.connect(db_path)
-    try:
-        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
-    finally:
-        con.close()
-    at.run()
+    at = signed_in_app(db_path, monkeypatch, username, timeout=180, **params)
     at.switch_page("pages/customers.py")
     at.run()
     assert not at.exception, at.exception

@@ -12,8 +12,9 @@ from core.filters import Filters
 from core.i18n import t
 from core.metrics import satisfaction as sat
 from core.settings import Settings
+from tests.app.signed_in import signed_in_app
 from tests.conftest import DEMO_END
-from ui import context, gate
+from ui import context
 from ui import format as fmt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,16 +24,7 @@ S = Settings(as_of=DEMO_END)  # the demo's latest order date = the sidebar's def
 def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss",
               **params: str) -> AppTest:
     """app.py signed in as ``username`` (the gate's session record), then the Satisfaction page."""
-    monkeypatch.setenv("KEHU_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    con = db.connect(db_path)
-    try:
-        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
-    finally:
-        con.close()
-    at.run()
+    at = signed_in_app(db_path, monkeypatch, username, timeout=120, **params)
     at.switch_page("pages/satisfaction.py")
     at.run()
     assert not at.exception, at.exception

@@ -11,24 +11,15 @@ from core import auth, db, whatif
 from core.filters import Filters
 from core.metrics.common import resolve_as_of
 from core.settings import Settings
+from tests.app.signed_in import signed_in_app
 from ui import format as fmt
-from ui import gate
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_whatif(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss", **params: str) -> AppTest:
     """app.py signed in as ``username`` (the gate's session record, as after a sign-in), then What-if."""
-    monkeypatch.setenv("KEHU_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    con = db.connect(db_path)
-    try:
-        at.session_state[gate.SESSION_KEY] = gate.session_record(auth.get_user(con, username))
-    finally:
-        con.close()
-    at.run()
+    at = signed_in_app(db_path, monkeypatch, username, timeout=90, **params)
     at.switch_page("pages/whatif.py")
     at.run()
     assert not at.exception, at.exception
