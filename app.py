@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
 
-from core import auth, db
+from core import auth, db, segment_scope
+from core.metrics.base import customer_base
 from core.settings import Settings
 from ui import context, errors, gate, sidebar
+from ui.cache import shared
 
 ROOT = Path(__file__).parent
 
@@ -20,14 +23,19 @@ user = gate.require_user(con, lang)  # draws the sign-in page and stops when nob
 scope = auth.scope_for(user, con)  # row-level scope, applied by core in every query
 
 choice = sidebar.render(con, lang, scope)
-st.session_state[context.CTX_KEY] = context.Ctx(
+ctx = context.Ctx(
     con=con,
     lang=lang,
     settings=Settings(as_of=choice.as_of),
-    filters=choice.filters,
+    filters=choice.filters.without_segments(),
     user=user,
     data_version=db.data_version(con),
+    period=choice.period,
 )
+if choice.filters.segments:  # membership computed once per data version, date and filters
+    population = shared(customer_base)(ctx)
+    ctx = dataclasses.replace(ctx, filters=segment_scope.resolve(con, ctx.settings, choice.filters, population))
+st.session_state[context.CTX_KEY] = ctx
 
 
 def _page(file: str, key: str, icon: str, default: bool = False) -> st.Page:

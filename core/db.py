@@ -174,6 +174,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         INSERT INTO data_version VALUES (0);
         """,
     ),
+    (
+        2,
+        "segment filter membership",
+        """
+        -- Derived, rebuildable: which customer is in which RFM segment for one combination of
+        -- data version, reference date, window, comparison point and customer filters
+        -- (core.segment_scope). Lets every SQL view filter by segment with a semi-join.
+        CREATE TABLE segment_member_sets (
+            member_key   VARCHAR NOT NULL,
+            data_version BIGINT NOT NULL,
+            customers    BIGINT NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE segment_members (
+            member_key  VARCHAR NOT NULL,
+            customer_id VARCHAR NOT NULL,
+            rfm_segment VARCHAR NOT NULL
+        );
+        """,
+    ),
 ]
 
 DATA_TABLES = ("customers", "orders", "surveys")

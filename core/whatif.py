@@ -50,8 +50,12 @@ MOVER_COLUMNS = [
 
 
 def facts(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None) -> pd.DataFrame:
-    """The per-customer facts for ``s`` (the one scan of the orders; cache it on ``scan_key``)."""
-    return customer_facts(con, resolve_as_of(con, s), s.window_days, f)
+    """The per-customer facts for ``s`` (the one scan of the orders; cache it on ``scan_key``).
+
+    A segment choice in ``f`` is ignored here: segments are computed over the population of the
+    other filters; ``compare(only=...)`` then narrows the comparison to the chosen customers.
+    """
+    return customer_facts(con, resolve_as_of(con, s), s.window_days, None if f is None else f.without_segments())
 
 
 def scan_key(s: Settings) -> Settings:
@@ -183,7 +187,8 @@ def _score_counts(before: pd.DataFrame, after: pd.DataFrame, s_b: Settings, s_a:
 
 def compare(facts_before: pd.DataFrame, before: Settings, after: Settings,
             facts_after: pd.DataFrame | None = None, *, share: float = 0.2,
-            target_stages: tuple[str, ...] = ("at_risk",), limit: int = 500) -> Comparison:
+            target_stages: tuple[str, ...] = ("at_risk",), limit: int = 500,
+            only: pd.Series | None = None) -> Comparison:
     """Classify the customers under ``before`` and ``after`` and compare (no database access).
 
     ``facts_after`` is needed only when the scan settings differ (``needs_rescan``); both frames
@@ -191,6 +196,8 @@ def compare(facts_before: pd.DataFrame, before: Settings, after: Settings,
     Revenue of a group = Σ monetary (net spend in the analysis window) of its customers, each side
     with its own window. Movers are customers whose segment, stage or ABC tier changed, sorted by
     monetary (after) descending, at most ``limit`` rows; ``movers_total`` counts them all.
+    ``only`` (customer ids, e.g. the sidebar's segment choice) narrows what is compared after
+    classifying everyone, so the thresholds still apply to the whole population.
     """
     facts_after = facts_before if facts_after is None else facts_after
     if len(facts_before) != len(facts_after) or not np.array_equal(
@@ -198,6 +205,9 @@ def compare(facts_before: pd.DataFrame, before: Settings, after: Settings,
         raise ValueError("facts_before and facts_after must describe the same customers")
     b = classify(facts_before, before)
     a = classify(facts_after, after)
+    if only is not None:
+        keep = b["customer_id"].isin(only).to_numpy()
+        b, a = b[keep].reset_index(drop=True), a[keep].reset_index(drop=True)
     rev_b = b["monetary"].to_numpy(dtype=float, na_value=0.0)
     rev_a = a["monetary"].to_numpy(dtype=float, na_value=0.0)
     seg_b, seg_a = _codes(b["rfm_segment"], SEGMENTS), _codes(a["rfm_segment"], SEGMENTS)

@@ -12,7 +12,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core import export, whatif
+from core import export, segment_scope, whatif
 from core.errors import KehuError
 from ui import charts_segments as charts
 from ui import context
@@ -129,8 +129,9 @@ def _comparison(database: str, version: int, filters: object, before: object, af
     facts_before = shared(whatif.facts)(dataclasses.replace(_ctx, settings=whatif.scan_key(before)))
     facts_after = (shared(whatif.facts)(dataclasses.replace(_ctx, settings=whatif.scan_key(after_)))
                    if whatif.needs_rescan(before, after_) else None)
+    only = segment_scope.members(_ctx.con, _ctx.filters) if _ctx.filters.segments else None
     return whatif.compare(facts_before, before, after_, facts_after, share=share,
-                          target_stages=stages, limit=EXPORT_LIMIT)
+                          target_stages=stages, limit=EXPORT_LIMIT, only=only)
 
 
 try:

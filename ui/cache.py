@@ -6,6 +6,7 @@ user's row scope) and the other arguments — never on the connection object its
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from core.metrics.base import customer_base, narrow_to_segments
 from ui.context import Ctx, cursor, db_path
 
 T = TypeVar("T")
@@ -53,6 +55,10 @@ def shared(fn: Callable[..., T]) -> Callable[..., T]:
     """
 
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> T:
+        if fn is customer_base and ctx.filters.segments and not args and not kwargs:
+            # the chosen segments' rows of the population's shared table: no second scan
+            whole = wrapper(dataclasses.replace(ctx, filters=ctx.filters.without_segments()))
+            return narrow_to_segments(ctx.con, ctx.settings, ctx.filters, whole)  # type: ignore[return-value]
         result = _shared_call(str(db_path()), fn.__module__, fn.__name__, ctx.data_version, ctx.settings,
                               ctx.filters, tuple(args), tuple(sorted(kwargs.items())))
         return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result

@@ -6,7 +6,7 @@ because a DuckDB connection is not thread-safe and Streamlit runs sessions on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from core import db
+from core import daterange, db
+from core.daterange import DateRange
 from core.filters import Filters
 from core.i18n import t as _t
 from core.settings import Settings
@@ -54,6 +55,7 @@ class Ctx:
     filters: Filters
     user: Any = None  # core.auth.User once signed in; None only in tests of a bare page
     data_version: int = 0
+    period: DateRange | None = None  # the sidebar's date range; None = the default preset
 
     def t(self, key: str, **values: object) -> str:
         """Catalogue text in this session's language."""
@@ -63,6 +65,17 @@ class Ctx:
     def as_of(self) -> date:
         assert self.settings.as_of is not None
         return self.settings.as_of
+
+    @property
+    def range(self) -> DateRange:
+        """The date range of trends and period measures (default: the last 12 months)."""
+        return self.period or daterange.from_preset(daterange.DEFAULT_PRESET, self.as_of)
+
+    def at_range_end(self) -> Ctx:
+        """This context with the reference date moved to the range's end, for a time series
+        that must stop there (segment membership stays the one of the sidebar's date)."""
+        end = self.range.end
+        return self if end == self.as_of else replace(self, settings=self.settings.with_(as_of=end))
 
 
 def lang() -> str:

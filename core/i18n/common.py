@@ -27,6 +27,30 @@ TEXT: dict[str, tuple[str, str]] = {
         "Every metric is computed as of this date; later orders are ignored. "
         "Default: the latest order date in the data.",
     ),
+    "sidebar.range": ("日期范围", "Date range"),
+    "sidebar.range_help": (
+        "趋势图、周期指标、问卷与投诉统计、同期群都只看这段时间内发生的事；"
+        "客户细分、价值分层、生命周期阶段和流失风险仍按参考日期判断。",
+        "Trends, period KPIs, survey and complaint figures and cohorts count only what happened "
+        "in this range; segments, value tiers, lifecycle stages and churn risk are still judged "
+        "as of the reference date.",
+    ),
+    "sidebar.range.3m": ("近 3 个月", "Last 3 months"),
+    "sidebar.range.6m": ("近 6 个月", "Last 6 months"),
+    "sidebar.range.12m": ("近 12 个月", "Last 12 months"),
+    "sidebar.range.24m": ("近 24 个月", "Last 24 months"),
+    "sidebar.range.ytd": ("今年以来", "Year to date"),
+    "sidebar.range.all": ("全部历史", "All history"),
+    "sidebar.range.custom": ("自定义…", "Custom…"),
+    "sidebar.range_custom": ("起止日期", "From – to"),
+    "sidebar.range_shows": ("{start} 至 {end}", "{start} to {end}"),
+    "sidebar.segment": ("客户细分", "RFM segment"),
+    "sidebar.segment_help": (
+        "只看所选细分的客户（按参考日期、在其余筛选条件下计算的细分）。"
+        "客户的细分、分层和风险不会因此改变。",
+        "Only customers in the chosen segments (as of the reference date, computed within the "
+        "other filters). Nobody's segment, tier or risk changes because of this choice.",
+    ),
     "sidebar.filters": ("筛选", "Filters"),
     "sidebar.region": ("区域", "Region"),
     "sidebar.channel": ("渠道", "Channel"),

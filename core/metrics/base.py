@@ -202,7 +202,28 @@ def customer_base(
     rfm_segment, abc_tier and lifecycle_stage from ``classify``.
     """
     as_of = resolve_as_of(con, s)
-    return classify(customer_facts(con, as_of, s.window_days, f), s)
+    if f is None or not f.segments:
+        return classify(customer_facts(con, as_of, s.window_days, f), s)
+    # segments are computed over the population of the other filters, then narrowed
+    whole = classify(customer_facts(con, as_of, s.window_days, f.without_segments()), s)
+    return narrow_to_segments(con, s, f, whole)
+
+
+def narrow_to_segments(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters, whole: pd.DataFrame
+) -> pd.DataFrame:
+    """Rows of ``whole`` (a per-customer frame of ``f``'s population) in ``f``'s chosen segments.
+
+    Membership is the segment as of the reference date the filter was resolved at, so a view
+    of an earlier date (e.g. "at risk now, active 30 days ago") follows the same customers.
+    """
+    from core import segment_scope
+
+    if f.segment_key is None:
+        same_scan = (whole.attrs.get("as_of"), whole.attrs.get("window_days")) == (resolve_as_of(con, s), s.window_days)
+        f = segment_scope.resolve(con, s, f, whole if same_scan else None)
+    ids = segment_scope.members(con, f)
+    return whole[whole["customer_id"].isin(ids)].reset_index(drop=True)
 
 
 def scored_mask(base: pd.DataFrame) -> np.ndarray:

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core import segment_scope
 from core.errors import KehuError
 from core.filters import Filters, customer_where
 from core.metrics.common import (
@@ -276,8 +277,10 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     """
     as_of = resolve_as_of(con, s)
     ends = sorted({min(e, as_of) for e in ends})
-    where = customer_where(f, "c")
-    sql, params = bind(restrict_to_filtered(HISTORY_SQL, f), where, as_of=as_of, ends=ends, risk_days=s.risk_days)
+    population = None if f is None else f.without_segments()  # tiers over everyone, then narrow
+    where = customer_where(population, "c")
+    sql, params = bind(restrict_to_filtered(HISTORY_SQL, population), where, as_of=as_of, ends=ends,
+                       risk_days=s.risk_days)
     history = fetch_frame(con, sql, params)
     dates = history["month_end"].to_numpy()  # sorted: one block of rows per date
     bounds = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1], True])
@@ -287,7 +290,9 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     ]) if len(history) else pd.Series(dtype="str")
     history["lifecycle_stage"] = stage_of(history, s)
     history["month_end"] = history["month_end"].dt.date
-    count_sql, count_params = bind("SELECT count(*) FROM customers c WHERE {where}", where)
+    if f is not None and f.segments:
+        history = history[history["customer_id"].isin(segment_scope.members(con, f))].reset_index(drop=True)
+    count_sql, count_params = bind("SELECT count(*) FROM customers c WHERE {where}", customer_where(f, "c"))
     history.attrs["customers"] = con.execute(count_sql, count_params).fetchall()[0][0]
     return history
 
