@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def signed_in_app(db_path: Path, monkeypatch: pytest.MonkeyPatch, username: str = "boss",
-                  timeout: float = 120, **params: str) -> AppTest:
+                  timeout: float = 120, **params: str | list[str]) -> AppTest:
     """app.py on ``db_path`` with ``username`` signed in (the gate's session record), run once.
 
     AppTest cannot drive the sign-in cookie; the record is what a completed sign-in leaves.
