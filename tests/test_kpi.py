@@ -176,3 +176,116 @@ def test_progress_compares_this_month_with_its_target(shop: Shop) -> None:
     assert p.loc["churn_rate", "target"] == 50.0 and not p.loc["churn_rate", "met"]
     assert pd.isna(p.loc["nps", "target"])
     assert p["month_elapsed"].eq(1.0).all()
+
+
+# A range picked in the sidebar: 2024-05-16…06-30 (46 days). The 46 days just before it are
+# 2024-03-31…05-15. Same S: as_of 2024-06-30, churn_days 60.
+RANGE = (d("2024-05-16"), d("2024-06-30"))
+
+
+@pytest.fixture
+def spring() -> Shop:
+    """Orders on both sides of every boundary of the range and of its previous range.
+
+    p: 03-30 40 (day before the previous range), 05-15 60 (its last day), 05-16 100 (the range's first)
+    q: 05-31 70 (first order ever), 06-30 30 (on as_of)
+    r: 04-01 80, nothing after
+    s: 07-01 999 (after as_of: not yet happened)
+
+    Range 05-16…06-30: revenue 100 + 70 + 30 = 200; orders 3; new q = 1 (p's first is 03-30);
+        active at 06-30 (last ≥ 05-01): p, q = 2.
+    Previous 03-31…05-15: revenue 60 + 80 = 140; orders 2; new r = 1 (p's first is a day too
+        early); active at 05-15 (last ≥ 03-16): p (05-15), r (04-01) = 2.
+    """
+    shop = Shop().customers("p", "q", "r", "s")
+    shop.order("p", "2024-03-30", 40).order("p", "2024-05-15", 60).order("p", "2024-05-16", 100)
+    shop.order("q", "2024-05-31", 70).order("q", "2024-06-30", 30)
+    shop.order("r", "2024-04-01", 80)
+    shop.order("s", "2024-07-01", 999)
+    return shop
+
+
+def test_range_snapshot_compares_with_the_same_number_of_days_before(spring: Shop) -> None:
+    v = kpi.range_snapshot(spring.con, S, None, *RANGE).set_index("kpi")
+    assert tuple(v.loc["revenue", ["period_start", "period_end", "previous_start", "previous_end"]]) == (
+        d("2024-05-16"), d("2024-06-30"), d("2024-03-31"), d("2024-05-15"))
+    assert (v.loc["revenue", "value"], v.loc["revenue", "previous"], v.loc["revenue", "change"]) == (
+        200.0, 140.0, 60.0)
+    assert (v.loc["orders", "value"], v.loc["orders", "previous"]) == (3, 2)
+    assert (v.loc["new_customers", "value"], v.loc["new_customers", "previous"]) == (1, 1)
+    assert (v.loc["active_customers", "value"], v.loc["active_customers", "previous"]) == (2, 2)
+
+
+def test_range_snapshot_caps_the_range_at_as_of(spring: Shop) -> None:
+    # Asking up to 07-31 is asking up to 06-30: s's 999 on 07-01 has not happened yet.
+    v = kpi.range_snapshot(spring.con, S, None, d("2024-05-16"), d("2024-07-31")).set_index("kpi")
+    assert (v.loc["revenue", "value"], v.loc["revenue", "period_end"]) == (200.0, d("2024-06-30"))
+    assert v.loc["revenue", "previous_start"] == d("2024-03-31")
+
+
+def test_month_and_year_snapshots_are_unchanged_by_ranges(spring: Shop) -> None:
+    # "month" at 06-30 is June: q's 30 only; May 1–31: p 60 + p 100 + q 70 = 230.
+    v = kpi.snapshot(spring.con, S, None, "month").set_index("kpi")
+    assert (v.loc["revenue", "value"], v.loc["revenue", "previous"]) == (30.0, 230.0)
+
+
+def test_monthly_trend_over_a_range_cut_mid_month_counts_only_its_days(spring: Shop) -> None:
+    # May counts 05-16…05-31: p 100 + q 70 = 170 (p's 60 on 05-15 is outside); new q.
+    #   Active at 05-31 (last ≥ 04-01): p, q and r, whose 04-01 is exactly 60 days before.
+    # June: q 30; nobody new; active at 06-30 (last ≥ 05-01): p, q.
+    df = kpi.monthly_trend(spring.con, S, start=RANGE[0], end=RANGE[1])
+    assert df["month"].tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-01")]
+    assert df["month_start"].tolist() == [pd.Timestamp("2024-05-16"), pd.Timestamp("2024-06-01")]
+    assert df["month_end"].tolist() == [pd.Timestamp("2024-05-31"), pd.Timestamp("2024-06-30")]
+    assert df["revenue"].tolist() == [170.0, 30.0]
+    assert df["orders"].tolist() == [2, 1]
+    assert df["new_customers"].tolist() == [1, 0]
+    assert df["active_customers"].tolist() == [3, 2]
+    # the months of a range add up to the range's own revenue
+    snap = kpi.range_snapshot(spring.con, S, None, *RANGE).set_index("kpi")
+    assert df["revenue"].sum() == snap.loc["revenue", "value"]
+
+
+def test_monthly_trend_range_ending_mid_month_stops_there(spring: Shop) -> None:
+    # 04-01…05-15: April r 80; May 1–15 p 60. Active at 05-15 (last ≥ 03-16): p, r.
+    # An end past as_of is capped: 03-30…07-31 ends on 06-30 and never sees s's 07-01.
+    df = kpi.monthly_trend(spring.con, S, start=d("2024-04-01"), end=d("2024-05-15"))
+    assert df["month_end"].tolist() == [pd.Timestamp("2024-04-30"), pd.Timestamp("2024-05-15")]
+    assert df["revenue"].tolist() == [80.0, 60.0]
+    assert df["active_customers"].tolist()[-1] == 2
+    capped = kpi.monthly_trend(spring.con, S, start=d("2024-03-30"), end=d("2024-07-31"))
+    assert capped["month_end"].iloc[-1] == pd.Timestamp("2024-06-30")
+    assert capped["revenue"].tolist() == [40.0, 80.0, 230.0, 30.0]
+
+
+def test_range_target_of_a_flow_is_the_pro_rated_sum_of_its_months(spring: Shop) -> None:
+    # Revenue targets May 310, June 150: the range has 16 of May's 31 days → 160, all of June
+    # → 150; target 310, value 200 → progress 200/310, not met.
+    # New customers: a June target only → May is missing, so the range has no target.
+    kpi.set_target(spring.con, "revenue", d("2024-05-01"), 310, "boss")
+    kpi.set_target(spring.con, "revenue", d("2024-06-01"), 150, "boss")
+    kpi.set_target(spring.con, "new_customers", d("2024-06-01"), 1, "boss")
+    p = kpi.range_progress(spring.con, S, None, *RANGE).set_index("kpi")
+    assert p.loc["revenue", "target"] == pytest.approx(310.0)
+    assert p.loc["revenue", "progress"] == pytest.approx(200 / 310)
+    assert not p.loc["revenue", "met"]
+    assert pd.isna(p.loc["new_customers", "target"])
+    assert (p.loc["new_customers", "months_needed"], p.loc["new_customers", "months_set"]) == (2, 1)
+
+
+def test_range_target_of_a_rate_is_its_last_months_and_churn_compounds(spring: Shop) -> None:
+    # Range May 1 – June 30 (two whole months).
+    # NPS: June's target 20 (May's 90 is not the range's end); q answers 10 on 06-01 → NPS 100, met.
+    # Churn: monthly targets 10 % and 20 % allow 100 × (1 − 0.9 × 0.8) = 28 % over the two months.
+    #   Active on 04-30 (last ≥ 03-01): p (03-30), r (04-01); churned at 06-30 (last < 05-01): r
+    #   → 50 % > 28 %: not met.
+    spring.survey("q", "2024-06-01", "nps", 10)
+    for month, nps, churn in (("2024-05-01", 90, 10), ("2024-06-01", 20, 20)):
+        kpi.set_target(spring.con, "nps", d(month), nps, "boss")
+        kpi.set_target(spring.con, "churn_rate", d(month), churn, "boss")
+    p = kpi.range_progress(spring.con, S, None, d("2024-05-01"), d("2024-06-30")).set_index("kpi")
+    assert (p.loc["nps", "value"], p.loc["nps", "target"], p.loc["nps", "met"]) == (100.0, 20.0, True)
+    assert p.loc["nps", "months_needed"] == 1
+    assert p.loc["churn_rate", "value"] == 50.0
+    assert p.loc["churn_rate", "target"] == pytest.approx(28.0)
+    assert not p.loc["churn_rate", "met"]

@@ -15,6 +15,11 @@ Definitions (orders count as in ``core.metrics.common``; a period is a closed da
 * **NPS / CSAT** — ``satisfaction.overall`` over the answers dated in the period.
 * **follow-ups** — not deleted, due in the period: done vs all not cancelled (planned + done).
 
+A period is either the month/quarter/year ending at as_of (``snapshot``, compared with the one
+before) or any closed range such as the sidebar's date range (``range_snapshot``, compared with
+the same number of days just before). Targets are monthly; ``range_progress`` says how a range's
+target is made from them.
+
 An order's net amount uses every row dated up to ``as_of``: an order refunded later counts as
 refunded in its own period too (the same order-level rule as monetary in the customer table).
 """
@@ -30,6 +35,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
+from core.daterange import DateRange, month_end
 from core.db import bump_data_version, transaction
 from core.errors import KehuError
 from core.filters import Filters, customer_where
@@ -129,25 +135,27 @@ ord AS (
     )
     GROUP BY customer_id, order_id
 ),
-months AS (
+months AS (  -- every month the range touches, clipped to the range's days
     SELECT m::DATE AS month,
-           least((m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE, $as_of::DATE) AS month_end
-    FROM range($first_month::DATE, $as_of::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
+           greatest(m::DATE, $start::DATE) AS month_start,
+           least((m + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE, $end::DATE) AS month_end
+    FROM range(date_trunc('month', $start::DATE), $end::DATE + INTERVAL 1 DAY, INTERVAL 1 MONTH) r(m)
 ),
 flows AS (
     SELECT date_trunc('month', order_date)::DATE AS month,
            sum(net)::DOUBLE AS revenue,
            count(*) FILTER (WHERE net > 0) AS orders,
            count(DISTINCT customer_id) FILTER (WHERE net > 0) AS buying_customers
-    FROM ord WHERE order_date >= $first_month::DATE GROUP BY 1
+    FROM ord WHERE order_date BETWEEN $start::DATE AND $end::DATE GROUP BY 1
 ),
 firsts AS (
-    SELECT date_trunc('month', min(order_date))::DATE AS month, customer_id
-    FROM ord WHERE net > 0 GROUP BY customer_id
+    SELECT date_trunc('month', first_order)::DATE AS month, customer_id
+    FROM (SELECT customer_id, min(order_date) AS first_order FROM ord WHERE net > 0 GROUP BY customer_id)
+    WHERE first_order BETWEEN $start::DATE AND $end::DATE
 ),
-days AS (  -- an order older than the first month start − churn_days covers none of the month ends
+days AS (  -- an order older than the range start − churn_days covers none of the month ends
     SELECT DISTINCT customer_id, order_date FROM ord
-    WHERE net > 0 AND order_date >= $first_month::DATE - $churn_days::INTEGER
+    WHERE net > 0 AND order_date >= $start::DATE - $churn_days::INTEGER
 ),
 marks AS (
     SELECT customer_id, order_date,
@@ -168,7 +176,7 @@ active AS (
     FROM months m JOIN spells s ON s.spell_start <= m.month_end AND s.spell_end >= m.month_end
     GROUP BY m.month
 )
-SELECT m.month, m.month_end,
+SELECT m.month, m.month_start, m.month_end,
        coalesce(fl.revenue, 0) AS revenue,
        coalesce(fl.orders, 0) AS orders,
        coalesce(fl.buying_customers, 0) AS buying_customers,
@@ -262,14 +270,32 @@ def snapshot(
     period_start, period_end, previous_start, previous_end.
     """
     start, end, prev_start, prev_end = period_bounds(resolve_as_of(con, s), period)
-    now, before = periods_values(con, s, f, [(start, end), (prev_start, prev_end)])
+    return _compare(con, s, f, (start, end), (prev_start, prev_end))
+
+
+def range_snapshot(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date,
+) -> pd.DataFrame:
+    """Each KPI over the closed range [start, end] and over the range of the same number of days
+    just before it (``DateRange.previous``: 2026-08-01…10-31, 92 days, is compared with
+    05-01…07-31). ``end`` is capped at as_of first. Same columns as ``snapshot``.
+    """
+    end = min(end, resolve_as_of(con, s))
+    previous = DateRange(start, end).previous()
+    return _compare(con, s, f, (start, end), (previous.start, previous.end))
+
+
+def _compare(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None,
+    current: tuple[date, date], before: tuple[date, date],
+) -> pd.DataFrame:
+    now, then = periods_values(con, s, f, [current, before])
     rows = []
     for kpi, (unit, higher) in KPIS.items():
-        value, previous = now[kpi], before[kpi]
+        value, previous = now[kpi], then[kpi]
         change = value - previous if value is not None and previous is not None else None
         change_pct = 100.0 * change / abs(previous) if change is not None and previous else None
-        rows.append((kpi, unit, higher, value, previous, change, change_pct,
-                     start, end, prev_start, prev_end))
+        rows.append((kpi, unit, higher, value, previous, change, change_pct, *current, *before))
     return pd.DataFrame(rows, columns=[
         "kpi", "unit", "higher_is_better", "value", "previous", "change", "change_pct",
         "period_start", "period_end", "previous_start", "previous_end",
@@ -278,16 +304,29 @@ def snapshot(
 
 def monthly_trend(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 24,
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
     """Revenue, orders, buying/new customers per calendar month and active customers at each month
-    end, for the ``months`` months up to as_of (the last month runs only to as_of).
+    end, for every month of the closed range [start, end] — by default the ``months`` calendar
+    months up to as_of.
 
-    Columns: month (first day), month_end, revenue, orders, buying_customers, new_customers,
-    active_customers. Months without orders are listed with zeros.
+    ``end`` defaults to as_of and is capped at it; ``start`` defaults to the first day of the
+    ``months``-th month back. A month cut by the range counts only its days inside the range: a
+    range from 11-15 gives November the orders of 11-15…11-30, and the last month runs only to
+    ``end``, where its active customers are counted. Net amounts follow the module rule (rows up
+    to as_of), so the months of a range add up to ``period_values`` over the same range.
+
+    Columns: month (first day of the calendar month), month_start and month_end (the days of that
+    month counted), revenue, orders, buying_customers, new_customers (first order ever in those
+    days), active_customers (at month_end). Months without orders are listed with zeros.
     """
     as_of = resolve_as_of(con, s)
-    first_month = shift_months(date(as_of.year, as_of.month, 1), -(max(1, int(months)) - 1))
-    sql, params = bind(_TREND_SQL, customer_where(f, "c"), as_of=as_of, first_month=first_month,
+    end = as_of if end is None else min(end, as_of)
+    if start is None:
+        start = shift_months(date(end.year, end.month, 1), -(max(1, int(months)) - 1))
+    if start > end:
+        raise ValueError(f"the trend range starts after it ends: {start} > {end}")
+    sql, params = bind(_TREND_SQL, customer_where(f, "c"), as_of=as_of, start=start, end=end,
                        churn_days=s.churn_days)
     return con.execute(sql, params).df()
 
@@ -355,12 +394,82 @@ def progress(
     for kpi in TARGET_KPIS:
         unit, higher = KPIS[kpi]
         value, target = values[kpi], stored.get(kpi)
-        ratio = value / target if value is not None and target else None
-        met = None
-        if value is not None and target is not None:
-            met = value >= target if higher else value <= target
-        rows.append((kpi, unit, higher, first, value, target, ratio, met, elapsed))
+        rows.append((kpi, unit, higher, first, value, target, *_reached(value, target, higher), elapsed))
     return pd.DataFrame(rows, columns=[
         "kpi", "unit", "higher_is_better", "month", "value", "target", "progress", "met",
         "month_elapsed",
     ])
+
+
+FLOW_TARGETS: tuple[str, ...] = ("revenue", "new_customers", "followups_done")
+"""Target KPIs that add up over time: a range's target is the sum of its months' targets."""
+
+
+def range_progress(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date,
+) -> pd.DataFrame:
+    """The closed range [start, end] (end capped at as_of) against a target made from the
+    monthly targets, one row per target KPI. Values are ``period_values`` over the range.
+
+    How a range's target is made from monthly targets:
+
+    * **flows** (``FLOW_TARGETS``: revenue, new customers, follow-ups done) — the sum over the
+      months the range touches of each month's target × the share of that month's days inside
+      the range (pro-rated by days: 2026-08-01…10-15 = August + September + 15/31 of October).
+      Every one of those months needs a target, otherwise there is none (a sum over some months
+      would look like a target for all of them).
+    * **churn rate** — a rate over the whole range, so it grows with the range's length; the
+      monthly targets are compounded with the same day shares:
+      100 × (1 − ∏ (1 − target_m / 100) ^ share_m), e.g. 5 % a month over three whole months
+      allows 14.3 %. Every month needs a target, as for flows.
+    * **stocks and rates** (active customers, repeat rate, NPS, CSAT) — the target of the month
+      of ``end`` (the level the range should end at).
+
+    Columns: kpi, unit, higher_is_better, value, target (None when it cannot be made), progress
+    (value ÷ target), met (value ≥ target, or ≤ for churn rate), months_needed (monthly targets
+    the range's target is made of), months_set (how many of them are stored).
+    """
+    end = min(end, resolve_as_of(con, s))
+    period = DateRange(start, end)
+    months = period.month_starts()
+    shares = {  # month → share of its days inside the range
+        m: DateRange(max(m, start), min(month_end(m), end)).days / DateRange(m, month_end(m)).days
+        for m in months
+    }
+    values = period_values(con, s, f, start, end)
+    stored: dict[tuple[str, date], float] = {
+        (kpi, month): target for kpi, month, target in con.execute(
+            "SELECT kpi, month, arg_max(target, updated_at) FROM targets "
+            "WHERE month BETWEEN ? AND ? GROUP BY kpi, month", [months[0], months[-1]],
+        ).fetchall()
+    }
+    rows: list[tuple[Any, ...]] = []
+    for kpi in TARGET_KPIS:
+        unit, higher = KPIS[kpi]
+        needed = months if kpi in FLOW_TARGETS or kpi == "churn_rate" else months[-1:]
+        monthly = [stored[(kpi, m)] for m in needed if (kpi, m) in stored]
+        target: float | None = None
+        if len(monthly) == len(needed):
+            if kpi in FLOW_TARGETS:
+                target = sum(t * shares[m] for t, m in zip(monthly, needed, strict=True))
+            elif kpi == "churn_rate":
+                kept = math.prod((1 - t / 100) ** shares[m] for t, m in zip(monthly, needed, strict=True))
+                target = 100 * (1 - kept)
+            else:
+                target = monthly[0]
+        value = values[kpi]
+        rows.append((kpi, unit, higher, value, target, *_reached(value, target, higher),
+                     len(needed), len(monthly)))
+    return pd.DataFrame(rows, columns=[
+        "kpi", "unit", "higher_is_better", "value", "target", "progress", "met",
+        "months_needed", "months_set",
+    ])
+
+
+def _reached(value: float | None, target: float | None, higher: bool) -> tuple[float | None, bool | None]:
+    """(value ÷ target, whether the target is met) — None where either is missing."""
+    ratio = value / target if value is not None and target else None
+    met = None
+    if value is not None and target is not None:
+        met = value >= target if higher else value <= target
+    return ratio, met
