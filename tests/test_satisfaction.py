@@ -247,3 +247,137 @@ def test_comments_for_keyword_finds_matching_comments_newest_first() -> None:
     assert satisfaction.comments_for_keyword(shop.con, S, keyword="0%")["comment"].tolist() == [
         "Packaging 100% fine"]
     assert satisfaction.comments_for_keyword(shop.con, S, keyword="_").empty
+
+
+# --- the sidebar's date range: only answers dated in [start, end] count -----------------------
+
+APRIL_MAY = {"start": d("2024-04-01"), "end": d("2024-05-31")}
+
+
+@pytest.fixture
+def three_months() -> Shop:
+    # As of 2024-06-30; the range April–May. March and June answers lie outside it.
+    #   March 15: a 0, b 0             (before the range)
+    #   April 10: a 10, b 9, c 10      (in)
+    #   May 20:   d 8, e 3             (in)
+    #   June 5:   a 0, c 0             (after the range, before as_of)
+    shop = Shop().customers("a", "b", "c", "d", "e")
+    shop.survey("a", "2024-03-15", "nps", 0).survey("b", "2024-03-15", "nps", 0)
+    shop.survey("a", "2024-04-10", "nps", 10).survey("b", "2024-04-10", "nps", 9)
+    shop.survey("c", "2024-04-10", "nps", 10)
+    shop.survey("d", "2024-05-20", "nps", 8).survey("e", "2024-05-20", "nps", 3)
+    shop.survey("a", "2024-06-05", "nps", 0).survey("c", "2024-06-05", "nps", 0)
+    return shop
+
+
+def test_nps_over_a_range_excludes_answers_before_and_after_it(three_months: Shop) -> None:
+    # In range: 10, 9, 10, 8, 3 → 3 promoters, 1 passive, 1 detractor of 5 → (3 − 1) / 5 = +40.
+    # All history as of June 30 adds four 0s: 3 promoters, 5 detractors of 9 → −22.2.
+    inside = satisfaction.overall(three_months.con, S, **APRIL_MAY)
+    assert (inside["nps_n"], inside["promoters"], inside["passives"], inside["detractors"]) == (5, 3, 1, 1)
+    assert inside["nps"] == pytest.approx(40.0)
+    everything = satisfaction.overall(three_months.con, S)
+    assert everything["nps_n"] == 9 and everything["nps"] == pytest.approx(-200 / 9)
+
+
+def test_range_end_after_as_of_stops_at_as_of(three_months: Shop) -> None:
+    # A range to 2024-12-31 still ends at as_of 2024-06-30; a September 0 has not happened yet.
+    three_months.survey("b", "2024-09-01", "nps", 0)
+    out = satisfaction.overall(three_months.con, S, start=d("2024-06-01"), end=d("2024-12-31"))
+    assert (out["nps_n"], out["nps"]) == (2, -100.0)
+
+
+def test_trends_list_only_the_periods_of_the_range(three_months: Shop) -> None:
+    # Month grain, April–May: April 10, 9, 10 → +100 (n 3); May 8, 3 → (0 − 1) / 2 = −50 (n 2).
+    df = satisfaction.nps_trend(three_months.con, S, grain="month", **APRIL_MAY)
+    assert list(df["period"]) == [pd.Timestamp("2024-04-01"), pd.Timestamp("2024-05-01")]
+    assert list(df["n"]) == [3, 2] and df["nps"].tolist() == [100.0, -50.0]
+    # A range starting mid-April cuts April to its days inside: the 10 April answers drop out.
+    cut = satisfaction.nps_trend(three_months.con, S, grain="month", start=d("2024-04-15"), end=d("2024-05-31"))
+    assert list(cut["period"]) == [pd.Timestamp("2024-05-01")]
+
+
+def test_csat_trend_by_week_within_the_range() -> None:
+    # Weeks of Mon 06-03 and Mon 06-10; the range 06-05 … 06-12 keeps 06-05 (5) and 06-12 (2),
+    # drops 06-03 (1) and 06-14 (1): week of 06-03 → 100 %, week of 06-10 → 0 %.
+    shop = Shop().customer("a")
+    for day, score in (("2024-06-03", 1), ("2024-06-05", 5), ("2024-06-12", 2), ("2024-06-14", 1)):
+        shop.survey("a", day, "csat", score)
+    df = satisfaction.csat_trend(shop.con, S, grain="week", start=d("2024-06-05"), end=d("2024-06-12"))
+    assert list(df["period"]) == [pd.Timestamp("2024-06-03"), pd.Timestamp("2024-06-10")]
+    assert df["csat"].tolist() == [100.0, 0.0] and df["n"].tolist() == [1, 1]
+
+
+def test_groups_and_distribution_count_only_answers_in_the_range(three_months: Shop) -> None:
+    # Everyone is in region east: in range the group is the overall +40 of 5 answers.
+    groups = satisfaction.by_group(three_months.con, S, by="region", **APRIL_MAY)
+    assert groups["group"].tolist() == ["east"]
+    assert (groups["nps_n"].iloc[0], groups["nps"].iloc[0]) == (5, pytest.approx(40.0))
+    # Scores in range: 3, 8, 9, 10, 10 — the four 0s are outside.
+    dist = satisfaction.score_distribution(three_months.con, S, scale="nps", **APRIL_MAY).set_index("score")["n"]
+    assert dist[0] == 0 and (dist[3], dist[8], dist[9], dist[10]) == (1, 1, 1, 2) and dist.sum() == 5
+
+
+def test_segment_groups_count_range_answers_but_keep_the_segment_as_of(four_answers: Shop) -> None:
+    # As in test_by_segment_uses_the_rfm_segment_as_of, a = champions and d = general_win_back
+    # as of June 30. a also answered 0 in April: over all history champions are (10, 0) → 0;
+    # over June only, (10) → +100. d's segment comes from a 2023 order, long before June.
+    con = four_answers.con
+    four_answers.order("a", "2024-06-20", 500).order("a", "2024-05-20", 500)
+    four_answers.order("d", "2023-01-10", 10)
+    four_answers.survey("a", "2024-04-01", "nps", 0)
+    june = {"start": d("2024-06-01"), "end": d("2024-06-30")}
+    assert satisfaction.by_group(con, S, by="segment").set_index("group").loc["champions", "nps"] == 0.0
+    df = satisfaction.by_group(con, S, by="segment", **june).set_index("group")
+    assert df.loc["champions", "nps"] == 100.0 and df.loc["champions", "nps_n"] == 1
+    assert df.loc["general_win_back", "nps"] == -100.0
+
+
+def test_detractors_use_the_latest_answer_inside_the_range() -> None:
+    # Range April–May, as of June 30.
+    #   x: 3 on 04-10, then 9 on 06-10 (after the range) → latest in range 3: listed
+    #   y: 2 on 03-01 (before the range), then 9 on 05-01 → latest in range 9: not listed
+    #   z: 9 on 03-01 (before), then 4 on 05-15 → listed
+    # Value is as of the reference date: x's ¥500 order of 06-20 (after the range) counts.
+    # Complaints are those in the range: x complained 03-01 (out) and 04-02 (in) → 1.
+    shop = Shop().customers("x", "y", "z")
+    shop.order("x", "2024-06-20", 500).order("z", "2024-01-05", 100).order("y", "2024-01-05", 50)
+    shop.survey("x", "2024-04-10", "nps", 3).survey("x", "2024-06-10", "nps", 9)
+    shop.survey("y", "2024-03-01", "nps", 2).survey("y", "2024-05-01", "nps", 9)
+    shop.survey("z", "2024-03-01", "nps", 9).survey("z", "2024-05-15", "nps", 4)
+    shop.survey("x", "2024-03-01", None, None, kind="complaint")
+    shop.survey("x", "2024-04-02", None, None, kind="complaint")
+    df = satisfaction.detractors(shop.con, S, **APRIL_MAY)
+    assert df["customer_id"].tolist() == ["x", "z"]
+    assert df["last_score"].tolist() == [3, 4]
+    assert [str(v)[:10] for v in df["last_survey_date"]] == ["2024-04-10", "2024-05-15"]
+    assert df["monetary"].tolist() == [500.0, 100.0]
+    assert df["complaint_count"].tolist() == [1, 0]
+    # Without a range the latest answers as of June 30 count: x (9) and y (9) are not detractors,
+    # and x's complaints are both counted.
+    whole = satisfaction.detractors(shop.con, S)
+    assert whole["customer_id"].tolist() == ["z"]
+
+
+def test_complaints_keywords_and_comments_are_restricted_to_the_range() -> None:
+    # March: a complaint "物流太慢" (out); April: a complaint "包装破损" and a CSAT 5 "包装很好" (in);
+    # June: a complaint "物流又慢了" (out). April–May: one month, 1 complaint of 2 rows → 50 %.
+    shop = Shop().customers("a", "b")
+    comment(shop, "a", "2024-03-05", "物流太慢", kind="complaint")
+    comment(shop, "a", "2024-04-05", "包装破损", kind="complaint")
+    comment(shop, "b", "2024-04-06", "包装很好", scale="csat", score=5)
+    comment(shop, "b", "2024-06-05", "物流又慢了", kind="complaint")
+    monthly = satisfaction.complaints_by_month(shop.con, S, **APRIL_MAY)
+    assert [str(m)[:7] for m in monthly["month"]] == ["2024-04"]
+    assert (monthly["complaints"].iloc[0], monthly["responses"].iloc[0], monthly["share"].iloc[0]) == (1, 2, 50.0)
+    words = satisfaction.keywords(shop.con, S, **APRIL_MAY).set_index("keyword")
+    assert "物流" not in words.index
+    # 包装 is in both April comments, one of them a complaint → 100 % of comments, 50 % negative.
+    assert (words.loc["包装", "comments"], words.loc["包装", "negative_share"]) == (2, 50.0)
+    assert satisfaction.comments_for_keyword(shop.con, S, keyword="物流", **APRIL_MAY).empty
+    assert len(satisfaction.comments_for_keyword(shop.con, S, keyword="物流")) == 2
+
+
+def test_answer_dates_tell_an_empty_range_from_an_empty_database(three_months: Shop) -> None:
+    assert satisfaction.answer_dates(three_months.con, S) == (d("2024-03-15"), d("2024-06-05"))
+    assert satisfaction.answer_dates(Shop().con, S) == (None, None)

@@ -2,7 +2,9 @@
 
 Every function reads the ``surveys`` rows dated on or before ``as_of`` whose customer is in the
 customers table and passes the filters (sidebar + row scope); like orders (``core.metrics.common``),
-answers of customers missing from the customer file are not analysed.
+answers of customers missing from the customer file are not analysed. Every function also takes
+an optional date range ``start``/``end`` (both included, ``end`` capped at ``as_of``): only answers
+dated in it count. Who a customer *is* (RFM segment, value, tier, stage) stays as of ``as_of``.
 
 Scores outside their scale (NPS 0–10, CSAT 1–5, CES 1–7) are ignored. Each NPS answer is coded
 +1 (9–10), 0 (7–8) or −1 (0–6): NPS = 100 × mean code. Its margin of error is
@@ -92,10 +94,15 @@ _DETRACTORS_SQL = """
         FROM sv WHERE nps_code IS NOT NULL
         QUALIFY row_number() OVER (
             PARTITION BY customer_id ORDER BY survey_date DESC, survey_id DESC) = 1
+    ),
+    complained AS (
+        SELECT customer_id, count(*) AS complaint_count FROM sv WHERE is_complaint GROUP BY customer_id
     )
     SELECT l.customer_id, l.name, l.owner, l.region, l.last_score, l.last_survey_date,
-           l.comment, b.monetary, b.abc_tier, b.lifecycle_stage, b.complaint_count
+           l.comment, b.monetary, b.abc_tier, b.lifecycle_stage,
+           coalesce(k.complaint_count, 0) AS complaint_count
     FROM last_nps l LEFT JOIN {name} b ON b.customer_id = l.customer_id
+    LEFT JOIN complained k ON k.customer_id = l.customer_id
     WHERE l.last_score <= 6
     ORDER BY b.monetary DESC NULLS LAST, l.last_survey_date DESC, l.customer_id
     LIMIT ?
@@ -155,22 +162,34 @@ def overall(
     return out
 
 
+def answer_dates(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
+) -> tuple[date | None, date | None]:
+    """The first and the last date of any survey answer or complaint as of ``as_of`` (within
+    the filters); (None, None) when there is none. Tells an empty range from an empty database."""
+    row = _query(con, s, f, "SELECT min(survey_date) AS first, max(survey_date) AS last FROM sv").iloc[0]
+    return (None if pd.isna(row["first"]) else pd.Timestamp(row["first"]).date(),
+            None if pd.isna(row["last"]) else pd.Timestamp(row["last"]).date())
+
+
 def _trend(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, grain: str,
-           start: date | None, n_filter: str) -> pd.DataFrame:
+           start: date | None, end: date | None, n_filter: str) -> pd.DataFrame:
     unit = GRAINS.get(grain)
     if unit is None:
         raise ValueError(f"grain must be one of {sorted(GRAINS)}")
     body = _TREND_SQL.format(unit=unit, n_filter=n_filter, agg=_AGG_SQL)
-    return _query(con, s, f, body, start=start)
+    return _query(con, s, f, body, start=start, end=end)
 
 
 def nps_trend(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
-    grain: Grain = "month", start: date | None = None,
+    grain: Grain = "month", start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
     """NPS per month (or ISO week, starting Monday): period, n, promoters, passives, detractors,
-    nps, margin, small_sample. Periods without NPS answers are left out."""
-    df = _trend(con, s, f, grain, start, "nps_n")
+    nps, margin, small_sample. Periods without NPS answers are left out.
+
+    A period cut by ``start``/``end`` counts only its days inside the range."""
+    df = _trend(con, s, f, grain, start, end, "nps_n")
     df = df.rename(columns={"nps_n": "n", "nps_margin": "margin"})
     df = df[["period", "n", "promoters", "passives", "detractors", "nps", "margin"]]
     return _flag_small(df, s, "n")
@@ -178,11 +197,11 @@ def nps_trend(
 
 def csat_trend(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
-    grain: Grain = "month", start: date | None = None,
+    grain: Grain = "month", start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
     """CSAT per month (or week): period, n, csat (% of 4–5), csat_mean, ces_n, ces_mean,
     small_sample (CSAT n below ``s.small_sample_n``). Periods without CSAT or CES are left out."""
-    df = _trend(con, s, f, grain, start, "csat_n + ces_n")
+    df = _trend(con, s, f, grain, start, end, "csat_n + ces_n")
     df = df.rename(columns={"csat_n": "n"})
     df = df[["period", "n", "csat", "csat_mean", "ces_n", "ces_mean"]]
     return _flag_small(df, s, "n")
@@ -190,11 +209,12 @@ def csat_trend(
 
 def by_group(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, by: Group = "region",
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
     """NPS, margin, CSAT and CES per RFM segment, region, channel or owner, most answers first.
 
-    The segment of a customer is the one as of ``as_of``; customers without a counted order
-    have none (group None). Flags ``nps_small`` / ``csat_small`` mark groups with n below
+    Answers dated in [start, end]; the segment of a customer is the one as of ``as_of`` (not
+    the one at the answer's date); customers without a counted order have none (group None). Flags ``nps_small`` / ``csat_small`` mark groups with n below
     ``s.small_sample_n``.
     """
     column = GROUP_COLUMNS.get(by)
@@ -207,11 +227,11 @@ def by_group(
         base = customer_base(con, s, f)[["customer_id", "rfm_segment"]]
         with _registered(con, base) as name:
             df = _query(
-                con, s, f, body, extra=", seg.rfm_segment AS segment",
+                con, s, f, body, start=start, end=end, extra=", seg.rfm_segment AS segment",
                 extra_join=f" LEFT JOIN {name} seg ON seg.customer_id = s.customer_id",
             )
     else:
-        df = _query(con, s, f, body)
+        df = _query(con, s, f, body, start=start, end=end)
     df = df[["group", "nps_n", "nps", "nps_margin", "csat_n", "csat", "csat_mean", "ces_n",
              "ces_mean", "complaints", "responses"]]
     df = _flag_small(df, s, "nps_n", "nps_small")
@@ -220,9 +240,10 @@ def by_group(
 
 def score_distribution(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, scale: Scale = "nps",
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
-    """How many answers gave each score of ``scale`` (every score of the scale listed, 0 if none):
-    score, n, share (%)."""
+    """How many answers in [start, end] gave each score of ``scale`` (every score of the scale
+    listed, 0 if none): score, n, share (%)."""
     bounds = SCALE_RANGES.get(scale)
     if bounds is None:
         raise ValueError(f"scale must be one of {sorted(SCALE_RANGES)}")
@@ -237,31 +258,34 @@ def score_distribution(
         FROM range(?, ? + 1) r(score) LEFT JOIN counts ON counts.score = r.score
         ORDER BY r.score
     """
-    return _query(con, s, f, body, [scale, lo, hi, lo, hi])
+    return _query(con, s, f, body, [scale, lo, hi, lo, hi], start=start, end=end)
 
 
 def detractors(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, limit: int = 200,
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
-    """Customers whose latest NPS answer (as of as_of) is 0–6, highest value first.
+    """Customers whose latest NPS answer in [start, end] (default: as of as_of) is 0–6, highest
+    value first. A later answer after ``end`` does not matter; an earlier one before ``start`` is
+    not looked at.
 
     Columns: customer_id, name, owner, region, last_score, last_survey_date, comment, monetary,
-    abc_tier, lifecycle_stage, complaint_count. Value (monetary, abc_tier) is as of as_of.
+    abc_tier, lifecycle_stage, complaint_count. Value (monetary, abc_tier) and stage are as of
+    as_of; complaint_count counts the customer's complaints in the same range.
     """
     from core.metrics.base import customer_base
 
-    base = customer_base(con, s, f)[
-        ["customer_id", "monetary", "abc_tier", "lifecycle_stage", "complaint_count"]
-    ]
+    base = customer_base(con, s, f)[["customer_id", "monetary", "abc_tier", "lifecycle_stage"]]
     with _registered(con, base) as name:
         body = _DETRACTORS_SQL.format(name=name)
-        return _query(con, s, f, body, [int(limit)])
+        return _query(con, s, f, body, [int(limit)], start=start, end=end)
 
 
 def complaints_by_month(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
-    """Complaints per month: month, complaints, customers (distinct complainers), responses (all
+    """Complaints per month of the rows dated in [start, end]: month, complaints, customers (distinct complainers), responses (all
     survey/feedback rows that month) and share = complaints ÷ responses (%). Months without any
     row are left out."""
     body = """
@@ -272,13 +296,14 @@ def complaints_by_month(
                100.0 * count(*) FILTER (WHERE is_complaint) / count(*) AS share
         FROM sv GROUP BY month ORDER BY month
     """
-    return _query(con, s, f, body)
+    return _query(con, s, f, body, start=start, end=end)
 
 
 def keywords(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, top: int = 30,
+    start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
-    """Top comment words (Chinese and English) of the most recent 50,000 comments.
+    """Top comment words (Chinese and English) of the most recent 50,000 comments in [start, end].
 
     Columns: keyword, lang ('zh'/'en'), comments (how many comments contain it), share (%),
     negative_share (% of those from a complaint, an NPS detractor or a CSAT of 1–2).
@@ -290,16 +315,16 @@ def keywords(
         ORDER BY survey_date DESC, survey_id DESC
         LIMIT ?
     """
-    comments = _query(con, s, f, body, [KEYWORD_COMMENT_CAP])
+    comments = _query(con, s, f, body, [KEYWORD_COMMENT_CAP], start=start, end=end)
     return kw.count_keywords(comments, top)
 
 
 def comments_for_keyword(
     con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None,
-    keyword: str = "", limit: int = 50,
+    keyword: str = "", limit: int = 50, start: date | None = None, end: date | None = None,
 ) -> pd.DataFrame:
-    """The most recent comments containing ``keyword`` (case-insensitive): survey_date,
-    customer_id, name, kind, scale, score, comment."""
+    """The most recent comments in [start, end] containing ``keyword`` (case-insensitive):
+    survey_date, customer_id, name, kind, scale, score, comment."""
     body = """
         SELECT survey_date, customer_id, name,
                CASE WHEN is_complaint THEN 'complaint' ELSE 'survey' END AS kind,
@@ -308,4 +333,4 @@ def comments_for_keyword(
         ORDER BY survey_date DESC, survey_id DESC
         LIMIT ?
     """
-    return _query(con, s, f, body, [keyword, int(limit)])
+    return _query(con, s, f, body, [keyword, int(limit)], start=start, end=end)
