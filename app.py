@@ -10,7 +10,7 @@ import streamlit as st
 from core import auth, db, segment_scope
 from core.metrics.base import customer_base
 from core.settings import Settings
-from ui import context, errors, gate, sidebar
+from ui import context, errors, filter_bar, gate, sidebar
 from ui.cache import shared
 
 ROOT = Path(__file__).parent
@@ -63,6 +63,8 @@ pages = {
     ],
 }
 page = st.navigation(pages, position="sidebar", expanded=True)
+if page.url_path not in ("data", "admin"):  # the filters do not apply to those two
+    filter_bar.render(choice, lang)
 try:
     page.run()
 except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass through

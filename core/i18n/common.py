@@ -51,6 +51,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "Only customers in the chosen segments (as of the reference date, computed within the "
         "other filters). Nobody's segment, tier or risk changes because of this choice.",
     ),
+    "filterbar.prefix": ("当前筛选：", "Filtered: "),
+    "filterbar.segment": ("细分 {values}", "segment {values}"),
+    "filterbar.region": ("区域 {values}", "region {values}"),
+    "filterbar.channel": ("渠道 {values}", "channel {values}"),
+    "filterbar.owner": ("客户经理 {values}", "account manager {values}"),
+    "filterbar.range": ("日期范围 {start} 至 {end}", "date range {start} to {end}"),
+    "filterbar.clear": ("清除筛选", "Clear filters"),
     "sidebar.filters": ("筛选", "Filters"),
     "sidebar.region": ("区域", "Region"),
     "sidebar.channel": ("渠道", "Channel"),

@@ -88,3 +88,20 @@ def test_preset_in_the_url_is_shown_with_its_dates(demo_db_copy: Path, monkeypat
     assert not at.exception, at.exception
     assert at.selectbox(key="sb.range").value == "3m"
     assert "2026-08-01 至 2026-10-31" in [c.value for c in at.sidebar.caption]
+
+
+def test_active_filters_are_named_above_the_page(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = db.connect(demo_db_copy)
+    region = con.execute("SELECT min(region) FROM customers").fetchall()[0][0]
+    con.close()
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="en", segment="champions", region=region, range="3m")
+    assert not at.exception, at.exception
+    line = [c.value for c in at.main.caption if "Filtered:" in c.value]
+    assert line == [f":material/filter_alt: Filtered: segment Champions (important value) · region {region} · "
+                    "date range 2026-08-01 to 2026-10-31"]
+    assert at.button(key="filterbar.clear")
+
+
+def test_no_filter_no_line(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="zh")
+    assert not [c.value for c in at.main.caption if "当前筛选" in c.value]
