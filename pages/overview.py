@@ -29,19 +29,30 @@ if options.order_date_bounds(ctx.con)[1] is None:
     st.page_link("pages/data.py", label=t("overview.load_own"), icon=":material/upload_file:")
     st.stop()
 
+span = ctx.range
 period = st.segmented_control(
-    t("overview.period"), ["month", "quarter", "year"], default="month",
+    t("overview.period"), ["month", "quarter", "year", "range"], default="month",
     format_func=lambda p: t(f"overview.period.{p}"), key="overview.period",
 ) or "month"
-st.caption(t("overview.subtitle", as_of=ctx.as_of.isoformat(), period=t(f"overview.period.{period}"),
-             period_unit=t(f"overview.period.{period}")))
-
-snap = cached(kpi.snapshot)(ctx, period=period).set_index("kpi")
-targets = cached(kpi.progress)(ctx).set_index("kpi")
+if period == "range":  # the sidebar's range vs the same number of days before it
+    snap = cached(kpi.range_snapshot)(ctx, span.start, span.end).set_index("kpi")
+    targets = cached(kpi.range_progress)(ctx, span.start, span.end).set_index("kpi")
+else:
+    snap = cached(kpi.snapshot)(ctx, period=period).set_index("kpi")
+    targets = cached(kpi.progress)(ctx).set_index("kpi")
+day, dates = "{:%Y-%m-%d}".format, snap.iloc[0]
+st.caption(t("overview.subtitle", as_of=day(ctx.as_of), start=day(dates["period_start"]),
+             end=day(dates["period_end"]), prev_start=day(dates["previous_start"]),
+             prev_end=day(dates["previous_end"])))
 
 
 def _target_line(code: str, unit: str) -> str:
-    if code not in targets.index or pd.isna(targets.at[code, "target"]):
+    if code not in targets.index:
+        return t("overview.no_target")
+    if pd.isna(targets.at[code, "target"]):
+        if "months_set" in targets and targets.at[code, "months_set"] > 0:  # a range short of targets
+            return t("overview.target_partial", set=int(targets.at[code, "months_set"]),
+                     needed=int(targets.at[code, "months_needed"]))
         return t("overview.no_target")
     row = targets.loc[code]
     target = fmt.by_unit(row["target"], unit, ctx.lang)
@@ -71,10 +82,11 @@ for row_codes in (CARDS[:4], CARDS[4:]):
             )
             st.caption(_target_line(code, r["unit"]))
 
-trend = cached(kpi.monthly_trend)(ctx, months=24)
+trend = cached(kpi.monthly_trend)(ctx, start=span.start, end=span.end)
+span_label = charts.span_label(span.start, span.end)
 left, right = st.columns(2)
-left.altair_chart(charts.revenue_bars(trend, ctx.lang), use_container_width=True)
-right.altair_chart(charts.active_line(trend, ctx.lang), use_container_width=True)
+left.altair_chart(charts.revenue_bars(trend, ctx.lang, span_label), use_container_width=True)
+right.altair_chart(charts.active_line(trend, ctx.lang, span_label), use_container_width=True)
 
 stage_col, alert_col = st.columns([2, 3])
 stage_col.altair_chart(charts.stage_bars(cached(lifecycle.stage_counts)(ctx), ctx.lang),

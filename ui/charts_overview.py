@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import pandas as pd
 
+from core.daterange import month_end
 from core.i18n import t
 
 STAGE_ORDER = ["potential", "new", "active", "loyal", "at_risk", "churned"]
@@ -12,10 +15,31 @@ STAGE_COLOURS = ["#9CA3AF", "#60A5FA", "#34D399", "#059669", "#F59E0B", "#DC2626
 BRAND = "#C2410C"
 
 
-def revenue_bars(trend: pd.DataFrame, lang: str) -> alt.Chart:
-    """Monthly net revenue bars with orders and buyers in the tooltip."""
-    data = trend.assign(month=pd.to_datetime(trend["month"]))
-    return alt.Chart(data, title=t("overview.trend.revenue_title", lang), height=260).mark_bar(
+def span_label(start: date, end: date) -> str:
+    """The range a monthly chart shows: "2025-11 – 2026-10" when it is whole months, else the
+    exact days ("2025-11-15 – 2026-10-31"), so a cut first or last month is never hidden."""
+    if start.day == 1 and end == month_end(end):
+        return f"{start:%Y-%m} – {end:%Y-%m}"
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
+def _monthly(trend: pd.DataFrame) -> pd.DataFrame:
+    """The trend with a datetime month, the days each month counts and the day its active
+    customers are counted on, for the tooltips."""
+    days = [f"{pd.Timestamp(a):%Y-%m-%d} – {pd.Timestamp(b):%Y-%m-%d}"
+            for a, b in zip(trend["month_start"], trend["month_end"], strict=True)]
+    return trend.assign(month=pd.to_datetime(trend["month"]), days=days,
+                        counted_at=pd.to_datetime(trend["month_end"]).dt.strftime("%Y-%m-%d"))
+
+
+def _title(key: str, span: str, lang: str) -> alt.TitleParams:
+    return alt.TitleParams(t(key, lang), subtitle=span, subtitleColor="#6B7280", anchor="start")
+
+
+def revenue_bars(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
+    """Monthly net revenue bars with orders and buyers in the tooltip; ``span`` under the title."""
+    data = _monthly(trend)
+    return alt.Chart(data, title=_title("overview.trend.revenue_title", span, lang), height=260).mark_bar(
         color=BRAND, cornerRadiusTopLeft=2, cornerRadiusTopRight=2,
     ).encode(
         x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
@@ -25,20 +49,22 @@ def revenue_bars(trend: pd.DataFrame, lang: str) -> alt.Chart:
             alt.Tooltip("revenue:Q", title=t("kpi.revenue", lang), format=",.0f"),
             alt.Tooltip("orders:Q", title=t("kpi.orders", lang), format=","),
             alt.Tooltip("buying_customers:Q", title="n", format=","),
+            alt.Tooltip("days:N", title=t("overview.trend.days", lang)),
         ],
     )
 
 
-def active_line(trend: pd.DataFrame, lang: str) -> alt.Chart:
-    """Active (not churned) customers at each month end."""
-    data = trend.assign(month=pd.to_datetime(trend["month"]))
-    base = alt.Chart(data, title=t("overview.trend.active_title", lang), height=260)
+def active_line(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
+    """Active (not churned) customers at each month end (the range's end for its last month)."""
+    data = _monthly(trend)
+    base = alt.Chart(data, title=_title("overview.trend.active_title", span, lang), height=260)
     line = base.mark_line(color="#0F766E", strokeWidth=2.5, point=True).encode(
         x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
         y=alt.Y("active_customers:Q", title=t("overview.trend.active", lang), scale=alt.Scale(zero=False)),
         tooltip=[
             alt.Tooltip("yearmonth(month):T", title=t("overview.trend.month", lang), format="%Y-%m"),
             alt.Tooltip("active_customers:Q", title=t("overview.trend.active", lang), format=","),
+            alt.Tooltip("counted_at:N", title=t("overview.trend.at", lang)),
             alt.Tooltip("new_customers:Q", title=t("kpi.new_customers", lang), format=","),
         ],
     )

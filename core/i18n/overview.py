@@ -2,13 +2,14 @@
 
 TEXT: dict[str, tuple[str, str]] = {
     "overview.subtitle": (
-        "截至 {as_of} · {period}与上一{period_unit}对比",
-        "As of {as_of} · this {period} vs the previous one",
+        "截至 {as_of} · {start} 至 {end}，对比 {prev_start} 至 {prev_end}",
+        "As of {as_of} · {start} to {end}, compared with {prev_start} to {prev_end}",
     ),
     "overview.period": ("统计周期", "Period"),
     "overview.period.month": ("月", "month"),
     "overview.period.quarter": ("季度", "quarter"),
     "overview.period.year": ("年", "year"),
+    "overview.period.range": ("所选日期范围", "Selected date range"),
     "overview.demo_banner": (
         "你正在查看**演示数据**：一家虚构公司，2,000 位客户、三年订单与满意度问卷。"
         "在「数据」页上传你自己的客户、订单和问卷文件（CSV、Excel 或 Parquet，中英文表头、GBK 编码均可），"
@@ -25,6 +26,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.target": ("目标 {target} · 达成 {progress}", "Target {target} · {progress} reached"),
     "overview.target_lower": ("目标 ≤ {target}", "Target ≤ {target}"),
     "overview.no_target": ("未设目标", "No target set"),
+    "overview.target_partial": (
+        "目标只设了 {set}/{needed} 个月，无法合计",
+        "Targets set for {set} of {needed} months only",
+    ),
     "overview.prev": ("上期 {value}", "Previous {value}"),
     "overview.followups_value": ("{done} / {planned}", "{done} / {planned}"),
     "overview.kpi.followups": ("跟进完成 / 计划", "Follow-ups done / planned"),
@@ -32,7 +37,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.trend.revenue": ("营收（元）", "Revenue (¥)"),
     "overview.trend.active": ("活跃客户数", "Active customers"),
     "overview.trend.month": ("月份", "Month"),
-    "overview.trend.revenue_title": ("月度营收（近 24 个月）", "Monthly revenue (last 24 months)"),
+    "overview.trend.revenue_title": ("月度营收", "Monthly revenue"),
+    "overview.trend.days": ("计入日期", "Days counted"),
+    "overview.trend.at": ("统计日", "Counted on"),
     "overview.trend.active_title": ("月末活跃客户数", "Active customers at month end"),
     "overview.stages.title": ("生命周期分布（n = {n}）", "Customers by lifecycle stage (n = {n})"),
     "overview.stages.stage": ("阶段", "Stage"),
