@@ -194,10 +194,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "churnpage.customers_axis": ("客户数", "Customers"),
     # --- Satisfaction ---------------------------------------------------------------------
     "sat.caption": (
-        "客户满意吗？NPS 与 CSAT 的趋势及误差范围、各群体对比、谁在贬损我们、在抱怨什么。数据截至 {as_of}。",
+        "客户满意吗？NPS 与 CSAT 的趋势及误差范围、各群体对比、谁在贬损我们、在抱怨什么。"
+        "只统计侧栏日期范围内的问卷与投诉；客户类型、价值等级与阶段按参考日期 {as_of} 判断。",
         "Are customers satisfied? NPS and CSAT trends with margins, groups compared, who the "
-        "detractors are and what they complain about. Data as of {as_of}.",
+        "detractors are and what they complain about. Only answers and complaints dated in the "
+        "sidebar's date range count; segments, value tiers and stages are as of {as_of}.",
     ),
+    "sat.range_line": ("**问卷日期 {start} 至 {end}**（{preset}）· n = {n} 条问卷与投诉",
+                       "**Survey dates {start} to {end}** ({preset}) · n = {n} answers and complaints"),
+    "sat.range_line_custom": ("**问卷日期 {start} 至 {end}** · n = {n} 条问卷与投诉",
+                              "**Survey dates {start} to {end}** · n = {n} answers and complaints"),
+    "sat.empty_range": (
+        "{start} 至 {end} 之间没有问卷或投诉。已有的反馈日期为 {first} 至 {last}：请在侧栏选择更长或更早的日期范围。",
+        "No survey answers or complaints between {start} and {end}. The feedback on file is dated "
+        "{first} to {last}: pick a longer or earlier date range in the sidebar.",
+    ),
+    "sat.vs_previous": (
+        "箭头：与上一段同样长的时期（{start} 至 {end}）相比的变化。",
+        "Arrows: change vs the same number of days just before ({start} to {end}).",
+    ),
+    "sat.no_previous": (
+        "上一段同样长的时期（{start} 至 {end}）没有 NPS 或 CSAT 回答，无法对比。",
+        "No NPS or CSAT answers in the same number of days just before ({start} to {end}): nothing to compare.",
+    ),
+    "sat.prev_value": ("上期 {value}（n = {n}）", "Previous {value} (n = {n})"),
     "sat.empty": ("还没有满意度问卷或投诉数据。导入问卷文件后，这里会显示 NPS、CSAT 与评论关键词。",
                   "No survey answers or complaints yet. Import a survey file and this page shows "
                   "NPS, CSAT and comment keywords."),
@@ -214,8 +234,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "sat.ces_sub": ("CES 平均 {mean} (n = {n})", "CES mean {mean} (n = {n})"),
     "sat.trends": ("趋势", "Trends"),
     "sat.grain": ("时间粒度", "Period"),
-    "sat.grain.month": ("按月（近 24 个月）", "Monthly (last 24 months)"),
-    "sat.grain.week": ("按周（近 26 周）", "Weekly (last 26 weeks)"),
+    "sat.grain.month": ("按月", "Monthly"),
+    "sat.grain.week": ("按周", "Weekly"),
+    "sat.weeks_capped": ("所选范围共 {total} 周，周趋势只显示最近 26 周（{start} 起）；完整范围请看按月。",
+                         "The range has {total} weeks; the weekly trend shows the latest 26 (from {start}). "
+                         "Monthly shows the whole range."),
     "sat.no_nps": ("该范围内没有 NPS 回答。", "No NPS answers in this range."),
     "sat.no_csat": ("该范围内没有 CSAT 回答。", "No CSAT answers in this range."),
     "sat.band_note": (
@@ -223,6 +246,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "Shaded: 95 % margin of error; hollow points: fewer than {n} answers in that period, indicative only.",
     ),
     "sat.month": ("月份", "Month"),
+    "sat.week": ("周（周一起）", "Week (from Monday)"),
+    "sat.week_of": ("周一日期", "Week of"),
+    "sat.days_counted": ("计入日期", "Days counted"),
     "sat.nps_trend_title": ("NPS 趋势", "NPS trend"),
     "sat.csat_trend_title": ("CSAT 趋势（4–5 分占比）", "CSAT trend (share of 4–5)"),
     "sat.nps_axis": ("NPS", "NPS"),
@@ -255,27 +281,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "sat.dissatisfied": ("不满意 (1–2)", "Dissatisfied (1–2)"),
     "sat.neutral": ("一般 (3)", "Neutral (3)"),
     "sat.satisfied": ("满意 (4–5)", "Satisfied (4–5)"),
-    "sat.no_complaints": ("没有投诉记录。", "No complaints recorded."),
+    "sat.no_complaints": ("该日期范围内没有投诉记录。", "No complaints recorded in this date range."),
     "sat.complaints_title": ("每月投诉", "Complaints per month"),
     "sat.complainers": ("投诉客户数", "Customers complaining"),
     "sat.responses": ("全部反馈", "All feedback rows"),
     "sat.complaint_share": ("投诉占比 (%)", "Complaint share (%)"),
     "sat.detractors_title": ("贬损者名单（高价值优先）", "Detractors (highest value first)"),
     "sat.detractors_caption": (
-        "最近一次 NPS 为 0–6 分的客户，按消费金额排序，显示前 {n} 位。点击客户编号打开档案。",
-        "Customers whose latest NPS is 0–6, by spend; the top {n} shown. Click an id to open the profile.",
+        "在所选日期范围内最近一次 NPS 为 0–6 分的客户，按消费金额排序，显示前 {n} 位；消费金额、等级与阶段按 {as_of} 计，"
+        "投诉数只算该范围内的。点击客户编号打开档案。",
+        "Customers whose latest NPS within the date range is 0–6, by spend; the top {n} shown. "
+        "Spend, tier and stage as of {as_of}; complaints only those in the range. Click an id to open the profile.",
     ),
-    "sat.no_detractors": ("没有贬损者：所有客户最近一次 NPS 都在 7 分以上。",
-                          "No detractors: every customer's latest NPS is 7 or more."),
+    "sat.no_detractors": ("没有贬损者：该范围内每位客户最近一次 NPS 都在 7 分以上。",
+                          "No detractors: every customer's latest NPS in this range is 7 or more."),
+    "sat.complaints_in_range": ("投诉（范围内）", "Complaints (in range)"),
     "sat.open_profile": ("在客户页打开 360° 档案", "Open the 360° profile on the Customers page"),
     "sat.last_nps": ("最近 NPS", "Last NPS"),
     "sat.last_survey": ("问卷日期", "Survey date"),
     "sat.comment": ("评论", "Comment"),
     "sat.keywords": ("评论关键词", "Comment keywords"),
-    "sat.no_comments": ("还没有文字评论。", "No written comments yet."),
+    "sat.no_comments": ("该日期范围内没有文字评论。", "No written comments in this date range."),
     "sat.keywords_title": ("高频关键词", "Most frequent words"),
-    "sat.keywords_sub": ("基于最近 {n} 条评论 · 颜色 = 负面评论占比 · 点击查看原文",
-                         "from the latest {n} comments · colour = share negative · click to read them"),
+    "sat.keywords_sub": ("基于该范围内最近 {n} 条评论 · 颜色 = 负面评论占比 · 点击查看原文",
+                         "from the latest {n} comments in the range · colour = share negative · click to read them"),
     "sat.comments_axis": ("含该词的评论数", "Comments containing it"),
     "sat.negative_share": ("负面占比 (%)", "Negative (%)"),
     "sat.keyword_pick": ("查看包含该关键词的评论", "Read the comments containing"),
