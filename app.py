@@ -64,7 +64,7 @@ pages = {
 }
 page = st.navigation(pages, position="sidebar", expanded=True)
 if page.url_path not in ("data", "admin"):  # the filters do not apply to those two
-    filter_bar.render(choice, lang)
+    filter_bar.render(choice, lang, page.url_path or "overview")  # the default page's path is ""
 try:
     page.run()
 except Exception as exc:  # st.stop/st.rerun are BaseExceptions and pass through

@@ -16,8 +16,13 @@ _WIDGET_KEYS = ("sb.regions", "sb.channels", "sb.owners", "sb.segments", "sb.ran
 _URL_KEYS = (*sidebar.QP_FILTERS.values(), sidebar.QP_SEGMENT, sidebar.QP_RANGE, sidebar.QP_FROM, sidebar.QP_TO)
 
 
-def parts(choice: sidebar.SidebarChoice, lang: str) -> list[str]:
-    """The active choices in words, e.g. ["细分：重要价值客户", "区域：华东"]; empty = no filter."""
+RANGE_PAGES = ("overview", "lifecycle", "satisfaction")
+"""Pages whose figures follow the date range; the others show states as of the reference date."""
+
+
+def parts(choice: sidebar.SidebarChoice, lang: str, range_applies: bool = True) -> list[str]:
+    """The active choices in words, e.g. ["细分 重要价值客户", "区域 华东"]; empty = no filter.
+    The date range is named only where it changes the figures (``range_applies``)."""
     f = choice.filters
     out: list[str] = []
     sep = "、" if lang == "zh" else ", "
@@ -27,7 +32,7 @@ def parts(choice: sidebar.SidebarChoice, lang: str) -> list[str]:
                         (f.owners, "filterbar.owner")):
         if values:
             out.append(t(key, lang, values=sep.join(values)))
-    if choice.period.preset != daterange.DEFAULT_PRESET:
+    if range_applies and choice.period.preset != daterange.DEFAULT_PRESET:
         out.append(t("filterbar.range", lang, start=choice.period.start.isoformat(),
                      end=choice.period.end.isoformat()))
     return out
@@ -41,9 +46,9 @@ def _clear() -> None:
             del st.query_params[key]
 
 
-def render(choice: sidebar.SidebarChoice, lang: str) -> None:
-    """Draw the line (nothing when no filter is on)."""
-    active = parts(choice, lang)
+def render(choice: sidebar.SidebarChoice, lang: str, page: str) -> None:
+    """Draw the line above ``page`` (its url path); nothing when no filter is on."""
+    active = parts(choice, lang, range_applies=page in RANGE_PAGES)
     if not active:
         return
     text, button = st.columns([6, 1], vertical_alignment="center")
