@@ -246,6 +246,105 @@ def test_churn_rate_per_month() -> None:
     assert rates["churn_rate"].tolist() == pytest.approx([1 / 3, 1 / 2])
 
 
+# --- a date range: explicit month ends, the month before the first, cohorts of the range ----
+
+
+def range_shop() -> Shop:
+    """as_of 2024-06-30; the range is Feb–Apr 2024 (month ends Feb 29, Mar 31, Apr 30).
+
+    a: one order 2023-12-20 (100). b: first order 2024-03-15 (300). c: 2023-06-01 and
+    2023-07-01 (50 each), again 2024-05-10 (after the range). d: 2023-10-01, 2024-01-15,
+    2024-03-20 (10 each). late: first order 2024-04-10 (10). p: never orders.
+    """
+    shop = Shop().customers("a", "b", "c", "d", "late", "p")
+    shop.order("a", "2023-12-20", 100).order("b", "2024-03-15", 300)
+    shop.order("c", "2023-06-01", 50).order("c", "2023-07-01", 50).order("c", "2024-05-10", 50)
+    shop.order("d", "2023-10-01", 10).order("d", "2024-01-15", 10).order("d", "2024-03-20", 10)
+    return shop.order("late", "2024-04-10", 10)
+
+
+RANGE_ENDS = [date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)]
+
+
+def test_stages_at_the_month_ends_of_a_range() -> None:
+    # Feb 29: a new (recency = tenure = 71 ≤ 90); c churned (243 days; its May order has not
+    #   happened yet); d active (2 orders, recency 45, tenure 151, tier C: 20 of 220 starts at
+    #   91 %); b, late, p potential.
+    # Mar 31: a at_risk (102 > 90); b new (16); c churned; d active (3 orders, recency 11 ≤ 2 ×
+    #   median gap 85.5; tier C: starts at 500 of 530); late, p potential.
+    # Apr 30: a at_risk (132); b new (46), late new (20); c churned; d active (41); p potential.
+    counts = lifecycle.stages_at_month_ends(range_shop().con, Settings(as_of=d("2024-06-30")), ends=RANGE_ENDS)
+    got = {end: dict(zip(part["stage"], part["customers"], strict=True)) for end, part in counts.groupby("month_end")}
+    zero = dict.fromkeys(lifecycle.STAGES, 0)
+    assert list(got) == RANGE_ENDS and len(counts) == 18
+    assert got[date(2024, 2, 29)] == {**zero, "new": 1, "churned": 1, "active": 1, "potential": 3}
+    assert got[date(2024, 3, 31)] == {**zero, "new": 1, "at_risk": 1, "churned": 1, "active": 1, "potential": 2}
+    assert got[date(2024, 4, 30)] == {**zero, "new": 2, "at_risk": 1, "churned": 1, "active": 1, "potential": 1}
+
+
+def test_stage_history_is_the_stage_counts_and_churn_rates_of_the_same_month_ends() -> None:
+    con, s = range_shop().con, Settings(as_of=d("2024-06-30"))
+    both = lifecycle.stage_history(con, s, ends=RANGE_ENDS)
+    assert both.stages.equals(lifecycle.stages_at_month_ends(con, s, ends=RANGE_ENDS))
+    assert both.churn.equals(lifecycle.churn_rate_by_month(con, s, ends=RANGE_ENDS))
+    # active at the month start (churn_days 180): Jan 31 a (42 days), d (16), not c (214);
+    # Feb 29 a, d again; Mar 31 a, b, d. Nobody active lapses past 180 days by Apr 30.
+    assert both.churn["active_start"].tolist() == [2, 2, 3] and both.churn["churned"].sum() == 0
+
+
+def churn_shop() -> Shop:
+    # Last orders: a 2023-08-20, b 2023-10-01, c 2023-09-01 and 2024-02-10, d 2023-01-01.
+    shop = Shop().customers("a", "b", "c", "d")
+    shop.order("a", "2023-08-20", 10).order("b", "2023-10-01", 10)
+    return shop.order("c", "2023-09-01", 10).order("c", "2024-02-10", 10).order("d", "2023-01-01", 10)
+
+
+def test_churn_rate_of_the_first_month_of_a_range_starts_at_the_month_end_before_it() -> None:
+    # A range of February only: its month starts at Jan 31, which is not one of the range's
+    # month ends but is read too. Active at Jan 31: a (164 days), b (122), c (152); d is 395.
+    # At Feb 29 a is 193 > 180 → churned; b 151, c 19 → 1/3 (as in test_churn_rate_per_month).
+    rates = lifecycle.churn_rate_by_month(churn_shop().con, Settings(as_of=d("2024-03-31")), ends=[date(2024, 2, 29)])
+    assert rates.to_dict("records") == [
+        {"month_end": date(2024, 2, 29), "active_start": 3, "churned": 1, "churn_rate": pytest.approx(1 / 3)}
+    ]
+
+
+def test_churn_rate_with_churn_days_shorter_than_a_month() -> None:
+    # churn_days 20, March 2024 (Feb 29 → Mar 31). Active at Feb 29 (last order ≤ 20 days):
+    # e (Feb 20, 9 days), g (Feb 20, 9 days), m (Feb 25, 4 days); k (Jan 1, 59) is not.
+    # At Mar 31: e 40 days → churned; g ordered Mar 5 but is 26 days quiet again → churned;
+    # m ordered Mar 25 (6) → not. h's first order is Mar 5 (26 days quiet at Mar 31) but it
+    # was not active at Feb 29 → not counted. Rate 2/3.
+    shop = Shop().customers("e", "g", "m", "k", "h")
+    shop.order("e", "2024-02-20", 10).order("g", "2024-02-20", 10).order("g", "2024-03-05", 10)
+    shop.order("m", "2024-02-25", 10).order("m", "2024-03-25", 10).order("k", "2024-01-01", 10)
+    shop.order("h", "2024-03-05", 10)
+    s = Settings(as_of=d("2024-03-31"), churn_days=20, risk_days=10)
+    rates = lifecycle.churn_rate_by_month(shop.con, s, ends=[date(2024, 3, 31)])
+    assert (rates["active_start"].tolist(), rates["churned"].tolist()) == ([3], [2])
+
+
+def test_cohorts_of_a_range_start_in_it_and_stop_at_its_end() -> None:
+    # Range 2024-01-15 … 2024-02-29 touches January and February: cohorts Jan (a, b) and
+    # Feb (c); d's Dec 2023 cohort is outside although d orders inside the range. Cells stop
+    # at February although as_of is Mar 31: Jan k0 1, k1 only a (b's Feb order cancelled) 0.5;
+    # Feb k0 1. Revenue: Jan 400 then 50 → 0.125.
+    con, s = cohort_shop().con, Settings(as_of=d("2024-03-31"))
+    cells = lifecycle.cohort_retention(con, s, start=date(2024, 1, 15), end=date(2024, 2, 29))
+    got = {(c.cohort.date().isoformat(), c.month_offset): (c.cohort_size, c.value) for c in cells.itertuples()}
+    assert got == {("2024-01-01", 0): (2, 1.0), ("2024-01-01", 1): (2, 0.5), ("2024-02-01", 0): (1, 1.0)}
+    revenue = lifecycle.cohort_retention(con, s, measure="revenue", start=date(2024, 1, 15), end=date(2024, 2, 29))
+    assert revenue["value"].tolist() == pytest.approx([1.0, 0.125, 1.0])
+
+
+def test_cohorts_of_a_range_ignore_orders_after_its_end() -> None:
+    # Range Feb 2024 with as_of Mar 31: d's first order is Dec 2023 (not a Feb cohort); c's
+    # March order (40) lies after the range: the Feb cohort is c alone with one cell.
+    cells = lifecycle.cohort_retention(cohort_shop().con, Settings(as_of=d("2024-03-31")), measure="revenue",
+                                       start=date(2024, 2, 1), end=date(2024, 2, 29))
+    assert cells[["month_offset", "cohort_size", "revenue"]].values.tolist() == [[0, 1, 80.0]]
+
+
 # --- properties on the seeded demo company -------------------------------------------------
 
 

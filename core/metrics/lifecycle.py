@@ -6,7 +6,9 @@ per-customer facts as of some date, or aggregates order history in DuckDB.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Literal
 
 import duckdb
@@ -34,9 +36,14 @@ STAGES: tuple[str, ...] = ("potential", "new", "active", "loyal", "at_risk", "ch
 
 
 def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
-    """Exactly one stage per row, rules evaluated in METRICS.md order.
+    """The stage of every row as text (codes of ``STAGES``); rules in ``stage_codes``."""
+    return pd.Series(labels(stage_codes(frame, s), STAGES), index=frame.index)
 
-    Returned as text (codes of ``STAGES``). Needs columns recency_days, tenure_days,
+
+def stage_codes(frame: pd.DataFrame, s: Settings) -> np.ndarray:
+    """Exactly one stage per row, rules evaluated in METRICS.md order, as positions in ``STAGES``.
+
+    Needs columns recency_days, tenure_days,
     orders_total, median_gap_days and abc_tier. 1 potential: no counted order; 2 churned: recency > churn_days; 3 at_risk: recency >
     risk_days, or orders_total ≥ 3 and recency > cycle_factor × median gap; 4 new: first order
     ever at most new_days before as_of (tenure ≤ new_days); 5 loyal: orders_total ≥ loyal_orders
@@ -57,8 +64,7 @@ def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
             (orders >= s.loyal_orders) | tier_a,
         ]
     choices = [STAGES.index(code) for code in ("potential", "churned", "at_risk", "new", "loyal")]
-    codes = np.select(conditions, choices, default=STAGES.index("active")).astype(np.int8)
-    return pd.Series(labels(codes, STAGES), index=frame.index)
+    return np.select(conditions, choices, default=STAGES.index("active")).astype(np.int8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,23 +198,32 @@ def cohort_retention(
     f: Filters | None = None,
     measure: Literal["customers", "revenue"] = "customers",
     months: int = 12,
+    *,
+    start: date | None = None,
+    end: date | None = None,
 ) -> pd.DataFrame:
     """Monthly retention cohorts, long format (one row per observed cell).
 
-    Cohort = month of the customer's first counted order; the last ``months`` cohorts up to
-    the as_of month; ``month_offset`` k = 0 … months − 1 calendar months after the first.
+    Cohort = month of the customer's first counted order ever. The cohorts shown are the months
+    from ``start``'s month to ``end``'s month (a date range); without ``start``, the last
+    ``months`` months up to ``end``. ``end`` (default and at most as_of) is the last day
+    observed: orders after it have not happened here, and cells of months after it are not
+    returned (its own month is included as observed so far). ``month_offset`` k = calendar
+    months after the first, 0 … (end month − cohort month).
     ``customer_retention`` = share of the cohort with a counted order in month k (1.0 at k = 0);
     ``revenue_retention`` = net revenue of the cohort in month k ÷ its month-0 revenue.
-    ``value`` is the one ``measure`` asks for. Cells after the as_of month are not returned;
-    the as_of month itself is included as observed so far.
+    ``value`` is the one ``measure`` asks for.
     """
     if measure not in ("customers", "revenue"):
         raise KehuError("measure must be 'customers' or 'revenue'.")
     as_of = resolve_as_of(con, s)
-    first_cohort = _add_months(date(as_of.year, as_of.month, 1), -(months - 1))
+    end = as_of if end is None else min(end, as_of)
+    last_cohort = date(end.year, end.month, 1)
+    first_cohort = _add_months(last_cohort, -(months - 1)) if start is None else date(start.year, start.month, 1)
+    span = (last_cohort.year - first_cohort.year) * 12 + last_cohort.month - first_cohort.month + 1
     sql, params = bind(
         restrict_to_filtered(COHORT_SQL, f), customer_where(f, "c"),
-        as_of=as_of, first_cohort=first_cohort, months=months,
+        as_of=end, first_cohort=first_cohort, months=max(span, 0),
     )
     cells = con.execute(sql, params).df()
     cells["value"] = cells["customer_retention" if measure == "customers" else "revenue_retention"]
@@ -275,6 +290,13 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     its net amount as of ``as_of`` (a refund booked after a month end already counts at that
     month end), and ABC tiers use all history up to each date (``window_days`` is ignored).
     """
+    history = _history(con, s, f, ends).drop(columns="stage_code")
+    history["month_end"] = history["month_end"].dt.date
+    return history
+
+
+def _history(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, ends: Sequence[date]) -> pd.DataFrame:
+    """``stages_at`` with ``month_end`` left as ``datetime64`` (no Python date per row)."""
     as_of = resolve_as_of(con, s)
     ends = sorted({min(e, as_of) for e in ends})
     population = None if f is None else f.without_segments()  # tiers over everyone, then narrow
@@ -288,8 +310,8 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
         abc_tiers(part["monetary"], part["recency_days"].notna().to_numpy(), s.abc_a, s.abc_b)
         for part in (history.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
     ]) if len(history) else pd.Series(dtype="str")
-    history["lifecycle_stage"] = stage_of(history, s)
-    history["month_end"] = history["month_end"].dt.date
+    history["stage_code"] = stage_codes(history, s)  # for counting; stages_at drops it
+    history["lifecycle_stage"] = labels(history["stage_code"].to_numpy(), STAGES)
     if f is not None and f.segments:
         history = history[history["customer_id"].isin(segment_scope.members(con, f))].reset_index(drop=True)
     count_sql, count_params = bind("SELECT count(*) FROM customers c WHERE {where}", customer_where(f, "c"))
@@ -297,20 +319,66 @@ def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, en
     return history
 
 
+def previous_month_end(d: date) -> date:
+    """The last day of the month before ``d``'s month (where a month ending at ``d`` starts)."""
+    return date(d.year, d.month, 1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class StageHistory:
+    """Stage counts and churn rates at a list of month ends, from one pass over the history."""
+
+    stages: pd.DataFrame  # month_end, stage, customers (all six stages per month end)
+    churn: pd.DataFrame  # month_end, active_start, churned, churn_rate
+
+
+def stage_history(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, *, ends: Sequence[date]
+) -> StageHistory:
+    """``stages_at_month_ends`` and ``churn_rate_by_month`` at the same ``ends`` (e.g. the month
+    ends of a date range) from one SQL over those dates plus the month end before the first —
+    the start of the first month's churn rate. Same results as the two calls, half the cost."""
+    ends = _capped_ends(con, s, ends)
+    history = _history(con, s, f, [*ends, *(previous_month_end(e) for e in ends)])
+    return StageHistory(_stage_counts_at(history, ends), _churn_rates(history, ends, s.churn_days))
+
+
 def stages_at_month_ends(
-    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 12
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    f: Filters | None = None,
+    months: int = 12,
+    *,
+    ends: Sequence[date] | None = None,
 ) -> pd.DataFrame:
-    """Stage counts at each of the last ``months`` month ends (the last point is as_of itself
-    when it is not a month end), long format: month_end, stage, customers (all six stages)."""
-    ends = month_ends_before(resolve_as_of(con, s), months)
-    history = stages_at(con, s, f, ends)
-    grid = pd.MultiIndex.from_product([ends, STAGES], names=["month_end", "stage"])
-    counts = history.groupby(["month_end", "lifecycle_stage"]).size().reindex(grid, fill_value=0)
-    present = history.groupby("month_end").size().reindex(ends, fill_value=0)
-    never_ordered = history.attrs["customers"] - present  # no order at all by that date
-    for end in ends:
-        counts[(end, "potential")] += int(never_ordered[end])
-    return counts.rename("customers").reset_index()
+    """Stage counts at each date of ``ends`` (e.g. ``DateRange.month_ends()``; capped at as_of),
+    or else at the last ``months`` month ends (the last point is as_of itself when it is not a
+    month end). Long format: month_end, stage, customers (all six stages)."""
+    ends = _capped_ends(con, s, ends) if ends is not None else month_ends_before(resolve_as_of(con, s), months)
+    return _stage_counts_at(_history(con, s, f, ends), ends)
+
+
+def _capped_ends(con: duckdb.DuckDBPyConnection, s: Settings, ends: Sequence[date]) -> list[date]:
+    as_of = resolve_as_of(con, s)
+    return sorted({min(e, as_of) for e in ends})
+
+
+def _stage_counts_at(history: pd.DataFrame, ends: list[date]) -> pd.DataFrame:
+    """Customers per stage at each of ``ends`` (dates of the history; it may hold more)."""
+    at = pd.to_datetime(pd.Series(ends, dtype="object")).to_numpy(dtype=history["month_end"].dtype)
+    dates = history["month_end"].to_numpy()
+    slot = np.searchsorted(at, dates)
+    keep = (slot < len(at)) & (at[np.minimum(slot, len(at) - 1)] == dates) if len(at) else np.zeros(len(dates), bool)
+    n = len(STAGES)
+    cells = np.bincount(slot[keep] * n + history["stage_code"].to_numpy()[keep], minlength=len(at) * n)
+    counts = cells.reshape(len(at), n)
+    never_ordered = history.attrs["customers"] - counts.sum(axis=1)  # no order at all by that date
+    counts[:, STAGES.index("potential")] += never_ordered
+    return pd.DataFrame({
+        "month_end": np.repeat(np.array(ends, dtype=object), n),
+        "stage": np.tile(np.array(STAGES, dtype=object), len(ends)),
+        "customers": counts.ravel(),
+    })
 
 
 def _period_ends(con: duckdb.DuckDBPyConnection, s: Settings, from_month: date, to_month: date) -> tuple[date, date]:
@@ -390,28 +458,62 @@ def _moves(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start
 
 
 def churn_rate_by_month(
-    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, months: int = 12
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    f: Filters | None = None,
+    months: int = 12,
+    *,
+    ends: Sequence[date] | None = None,
 ) -> pd.DataFrame:
-    """Churn rate per month (METRICS.md "Churn"), for the last ``months`` months.
+    """Churn rate per month (METRICS.md "Churn") for the months ending at ``ends`` (capped at
+    as_of), or else for the last ``months`` months (the last one ends at as_of).
 
-    For the month ending at ``month_end`` (the last one ends at as_of): active_start = customers
-    whose last counted order was at most ``churn_days`` before the previous month end;
-    churned = those of them whose last order is more than ``churn_days`` before ``month_end``
-    (no order since); churn_rate = churned / active_start (NULL when nobody was active).
+    For the month ending at ``month_end``: it starts at the previous month end (for the first
+    month too: that date is read as well). active_start = customers whose last counted order was
+    at most ``churn_days`` before the start; churned = those of them whose last order is more
+    than ``churn_days`` before ``month_end``; churn_rate = churned / active_start (NULL when
+    nobody was active).
     """
-    ends = month_ends_before(resolve_as_of(con, s), months + 1)
-    history = stages_at(con, s, f, ends)
-    recency = history.pivot(index="customer_id", columns="month_end", values="recency_days").reindex(columns=ends)
+    if ends is None:
+        ends = month_ends_before(resolve_as_of(con, s), months)
+    ends = _capped_ends(con, s, ends)
+    history = _history(con, s, f, [*ends, *(previous_month_end(e) for e in ends)])
+    return _churn_rates(history, ends, s.churn_days)
+
+
+def _churn_rates(history: pd.DataFrame, ends: list[date], churn_days: int) -> pd.DataFrame:
+    """Churn rate of the month ending at each of ``ends``; the history holds those dates and the
+    month end before each.
+
+    A customer churned in a month of D days (start → end) when active at the start and more than
+    ``churn_days`` without an order at the end. When churn_days ≥ D − 1 that customer cannot
+    have ordered after the start (such an order would be < D days old at the end), so their
+    recency at the end is their recency at the start + D: churned = customers with
+    churn_days < recency at the end ≤ churn_days + D, read from the end's rows alone. Shorter
+    churn_days compare each customer's two rows.
+    """
+    blocks = {stamp.date(): part for stamp, part in history.groupby("month_end", sort=False)}
+    empty = history.iloc[:0]
     rows = []
-    for start, end in zip(ends[:-1], ends[1:], strict=True):
-        active = recency[start].notna() & (recency[start] <= s.churn_days)
-        churned = active & (recency[end] > s.churn_days)
+    for end in ends:
+        start = previous_month_end(end)
+        at_start, at_end = blocks.get(start, empty), blocks.get(end, empty)
+        recency_start = at_start["recency_days"].to_numpy(dtype=float, na_value=np.nan)
+        active = recency_start <= churn_days
+        span = (end - start).days
+        if churn_days >= span - 1:
+            recency_end = at_end["recency_days"].to_numpy(dtype=float, na_value=np.nan)
+            churned = (recency_end > churn_days) & (recency_end <= churn_days + span)
+        else:
+            later = at_end.set_index("customer_id")["recency_days"]
+            recency_end = later.reindex(at_start["customer_id"]).to_numpy(dtype=float, na_value=np.nan)
+            churned = active & (recency_end > churn_days)
         n_active, n_churned = int(active.sum()), int(churned.sum())
         rows.append({
             "month_end": end, "active_start": n_active, "churned": n_churned,
             "churn_rate": n_churned / n_active if n_active else None,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["month_end", "active_start", "churned", "churn_rate"])
 
 
 def _add_months(d: date, months: int) -> date:
