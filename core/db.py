@@ -194,6 +194,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "source data version",
+        """
+        -- Changes only with the imported data (customers, orders, surveys), not with the plan or
+        -- targets: what is learned from history (the churn model) is keyed on it.
+        CREATE TABLE source_version (n BIGINT NOT NULL);
+        INSERT INTO source_version SELECT n FROM data_version;
+        """,
+    ),
 ]
 
 DATA_TABLES = ("customers", "orders", "surveys")
@@ -269,9 +279,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
-    """Call inside every write transaction that changes analysed data (caches key on it)."""
+def bump_data_version(con: duckdb.DuckDBPyConnection, sources: bool = True) -> None:
+    """Call inside every write transaction that changes analysed data (caches key on it).
+
+    ``sources=False`` for writes that leave customers, orders and surveys alone (the follow-up
+    plan, targets): they change ``data_version`` but not ``source_version``.
+    """
     con.execute("UPDATE data_version SET n = n + 1")
+    if sources:
+        con.execute("UPDATE source_version SET n = n + 1")
+
+
+def source_version(con: duckdb.DuckDBPyConnection) -> int:
+    """A counter that changes only when customers, orders or surveys change (imports, demo)."""
+    return con.execute("SELECT n FROM source_version").fetchall()[0][0]
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:

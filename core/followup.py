@@ -606,7 +606,7 @@ def _apply(
             "refused": len(report.refused)})],
     )
     if report.saved:
-        db.bump_data_version(con)
+        db.bump_data_version(con, sources=False)
     return report
 
 

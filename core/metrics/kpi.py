@@ -364,7 +364,7 @@ def set_target(
             "INSERT INTO audit_log (username, action, detail) VALUES (?, 'setting', ?)",
             [user, json.dumps({"target": kpi, "month": first.isoformat(), "value": value})],
         )
-        bump_data_version(con)
+        bump_data_version(con, sources=False)
 
 
 def targets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
