@@ -30,6 +30,7 @@ ctx = context.Ctx(
     filters=choice.filters.without_segments(),
     user=user,
     data_version=db.data_version(con),
+    source_version=db.source_version(con),
     period=choice.period,
 )
 if choice.filters.segments:  # membership computed once per data version, date and filters

@@ -17,7 +17,7 @@ from core.metrics.rfm import SEGMENTS, TIERS
 from ui import badges, context
 from ui import charts_views as charts
 from ui import format as fmt
-from ui.cache import shared
+from ui.cache import churn_result, shared
 
 CANDIDATES = "followup.candidates"  # customer ids picked here, for the follow-up page
 PREVIEW = "churn.preview"
@@ -213,7 +213,7 @@ try:
         st.page_link("pages/data.py", label=t("sat.go_import"), icon=":material/upload_file:")
         st.stop()
     with st.spinner(t("cust.scoring")):
-        result = shared(churn.score)(ctx, lang=ctx.lang)
+        result = churn_result(ctx)
     method_banner(result)
     created = st.session_state.pop("churn.created", None)
     if created is not None:

@@ -13,7 +13,7 @@ from core.metrics.base import customer_base
 from ui import badges, context
 from ui import charts_views as charts
 from ui import format as fmt
-from ui.cache import cached, shared
+from ui.cache import cached, churn_result, shared
 
 PAGE_SIZE = 50
 SORT_OPTIONS = ("monetary", "risk_x_value", "risk", "last_order", "orders", "name", "customer_id")
@@ -298,7 +298,7 @@ try:
         st.page_link("pages/data.py", label=t("sat.go_import"), icon=":material/upload_file:")
         st.stop()
     with st.spinner(t("cust.scoring")):
-        result = shared(churn.score)(ctx, lang=ctx.lang)
+        result = churn_result(ctx)
     show_list(base, result.scores)
     customer = st.query_params.get(QP_CUSTOMER)
     if customer:

@@ -13,7 +13,7 @@ from core import db, export, followup
 from core.errors import KehuError
 from core.followup import ACTIONS, OUTCOMES, STATUSES
 from ui import context
-from ui.cache import shared
+from ui.cache import churn_result
 from ui.errors import show as show_error
 
 ctx = context.current()
@@ -241,20 +241,10 @@ def plan_section() -> None:
 
 
 def warning_candidates() -> tuple[pd.DataFrame, str, str]:
-    """Customers ranked by churn risk × value (model or its rule fallback), else at-risk by spend."""
-    try:
-        from core.metrics import churn
-
-        result = shared(churn.score)(ctx, lang=ctx.lang)
-        scores = result.scores.dropna(subset=["risk_x_value"])
-        method = "model" if result.method == "model" else "rules"
-        return scores[["customer_id", "risk_x_value", "churn_reasons"]], method, result.note
-    except (ImportError, AttributeError, KeyError):
-        from core.metrics.base import customer_base
-
-        base = shared(customer_base)(ctx)
-        risky = base[base["lifecycle_stage"] == "at_risk"]
-        return risky.assign(risk_x_value=risky["monetary"])[["customer_id", "risk_x_value"]], "stage", ""
+    """Customers ranked by churn risk × value (model or its rule fallback), with the note on how."""
+    result = churn_result(ctx)
+    scores = result.scores.dropna(subset=["risk_x_value"])
+    return scores[["customer_id", "risk_x_value", "churn_reasons"]], result.method, result.note
 
 
 def generate_section() -> None:

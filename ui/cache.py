@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from core.filters import NO_FILTER
+from core.metrics import churn
 from core.metrics.base import customer_base, narrow_to_segments
 from ui.context import Ctx, cursor, db_path
 
@@ -64,3 +66,24 @@ def shared(fn: Callable[..., T]) -> Callable[..., T]:
         return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result
 
     return wrapper
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=3600)
+def _churn_model(database: str, source_version: int, settings: Any) -> churn.ChurnModel:
+    return churn.train(cursor(), settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=3600)
+def _churn_scores(database: str, version: int, source_version: int, settings: Any, filters: Any, lang: str,
+                  _model: churn.ChurnModel, _ctx: Ctx) -> churn.ChurnResult:
+    everyone = shared(customer_base)(dataclasses.replace(_ctx, filters=NO_FILTER))  # scored, then narrowed
+    return churn.score(cursor(), settings, filters, lang, model=_model, base=everyone)
+
+
+def churn_result(ctx: Ctx) -> churn.ChurnResult:
+    """Churn scores for the page (read-only): the model is kept per *imported* data version, so a
+    saved follow-up re-scores customers (seconds) instead of re-learning from history (minutes
+    at a million customers); the scores are kept per data version, settings, filters, language."""
+    model = _churn_model(str(db_path()), ctx.source_version, ctx.settings)
+    return _churn_scores(str(db_path()), ctx.data_version, ctx.source_version, ctx.settings, ctx.filters,
+                         ctx.lang, model, ctx)

@@ -56,6 +56,7 @@ class Ctx:
     user: Any = None  # core.auth.User once signed in; None only in tests of a bare page
     data_version: int = 0
     period: DateRange | None = None  # the sidebar's date range; None = the default preset
+    source_version: int = 0  # changes with imported data only (see core.db.source_version)
 
     def t(self, key: str, **values: object) -> str:
         """Catalogue text in this session's language."""
@@ -105,6 +106,7 @@ def current() -> Ctx:
         filters=Filters(scope_owners=auth.scope_for(user, con)),
         user=user,
         data_version=db.data_version(con),
+        source_version=db.source_version(con),
     )
 
 

@@ -373,35 +373,32 @@ def _rules(base: pd.DataFrame, s: Settings, lang: str, note: str, quality: dict[
     )
 
 
-def score(
-    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, lang: str = "zh",
-) -> ChurnResult:
-    """Churn risk of every customer as of ``s.as_of`` with reasons, by model or by rules.
+@dataclass(frozen=True)
+class ChurnModel:
+    """What training learned from the history up to ``as_of`` — everything but today's scores.
 
-    Model path: see the module docstring. Customers already churned at as_of get the share of
-    customers churned at as_of − h who still had no order by as_of (their observed stay-away
-    rate); customers without any counted order get NaN. Rule path (fewer than
-    ``min_train_customers`` in a training window, or fewer than ``min_label_count`` of either
-    label): the lifecycle stage's ``RULE_RISK``, and the note says why.
-
-    The model learns from **all** customers and only the returned rows follow ``f`` (sidebar
-    filters, row scope): a customer's risk must not change with the filter, and a small
-    owner's book alone is too small to learn from. Only aggregates of the others (counts, AUC)
-    appear in ``quality``.
+    Kept apart from scoring so that a follow-up saved today re-scores customers (their
+    "days since last follow-up" changed) without re-learning from three years of orders: the
+    model is a function of the imported data, the scores also of the plan.
+    ``fitted`` is None on the rule path; ``note`` is an i18n key with its values.
     """
-    result = _score_all(con, s, lang)
-    if f is None or f.is_empty():
-        return result
-    where, params = customer_where(f, "c")
-    visible = con.execute(
-        f"SELECT DISTINCT customer_id FROM customers c WHERE {where}", params  # noqa: S608 - bound values
-    ).df()["customer_id"]
-    scores = result.scores[result.scores["customer_id"].isin(visible)].reset_index(drop=True)
-    return replace(result, scores=scores)
+
+    as_of: date
+    fitted: _Fitted | None
+    model_name: str | None
+    quality: dict[str, Any]
+    stay_away: float
+    note: tuple[str, dict[str, Any]]
+
+    @property
+    def method(self) -> Literal["model", "rules"]:
+        return "rules" if self.fitted is None else "model"
 
 
-def _score_all(con: duckdb.DuckDBPyConnection, s: Settings, lang: str) -> ChurnResult:
-    """``score`` for every customer (no filter)."""
+def train(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None) -> ChurnModel:
+    """Choose, calibrate and evaluate the model on the history before ``s.as_of`` (see the module
+    docstring), or decide on the rule fallback. Learns from **all** customers: ``f`` is accepted
+    for the cache wrappers' signature and ignored (a filter must not change anyone's risk)."""
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     as_of = resolve_as_of(con, s)
@@ -423,17 +420,20 @@ def _score_all(con: duckdb.DuckDBPyConnection, s: Settings, lang: str) -> ChurnR
         "compare": {}, "train_window": (d2, d1), "eval_window": (d1, as_of),
         "horizon_days": s.horizon_days, "seconds": seconds,
     }
+    gone_then = (mid["recency_days"] > s.churn_days).fillna(False).to_numpy(dtype=bool)
+    stay_away = float(y_eval_all[gone_then].mean()) if gone_then.any() else 1.0
+    del now
+
+    def rules(key: str, **values: Any) -> ChurnModel:
+        return ChurnModel(as_of, None, None, quality, stay_away, (key, values))
 
     smallest = min(len(y_train), len(y_eval))
     if smallest < s.min_train_customers:
-        note = t("ab.note.too_few_customers", lang, n=smallest, min=s.min_train_customers,
-                 h=s.horizon_days)
-        return _rules(now, s, lang, note, quality)
+        return rules("ab.note.too_few_customers", n=smallest, min=s.min_train_customers, h=s.horizon_days)
     counts = [int(y.sum()) for y in (y_train, y_eval)] + [int((1 - y).sum()) for y in (y_train, y_eval)]
     if min(counts) < s.min_label_count:
-        note = t("ab.note.too_few_labels", lang, churned=min(counts[:2]), stayed=min(counts[2:]),
-                 min=s.min_label_count)
-        return _rules(now, s, lang, note, quality)
+        return rules("ab.note.too_few_labels", churned=min(counts[:2]), stayed=min(counts[2:]),
+                     min=s.min_label_count)
 
     from sklearn.metrics import roc_auc_score
 
@@ -454,29 +454,70 @@ def _score_all(con: duckdb.DuckDBPyConnection, s: Settings, lang: str) -> ChurnR
         calibration=calibration_table(y_eval, p_eval),
         subsampled=len(y_fit) < len(y_train),
         n_fit=len(y_fit),
+        churned_stay_away_rate=stay_away,
     )
 
-    # Refit the chosen model on the latest labelled window, score the population at as_of.
+    # Refit the chosen model on the latest labelled window; scoring uses it at as_of.
     x_last, y_last = _subsample(_matrix(mid[eval_pop]), y_eval, MAX_TRAIN_ROWS)
     final = _fit(best, x_last, y_last)
     quality["calibration_method"] = final.calibration
     seconds["train"] = time.perf_counter() - clock
-    clock = time.perf_counter()
+    note = ("ab.note.model", {"model": MODEL_NAMES[best], "n": quality["n_train"], "h": s.horizon_days,
+                              "auc": quality["auc"], "top": 100 * quality["precision_top10"]})
+    return ChurnModel(as_of, final, MODEL_NAMES[best], quality, stay_away, note)
 
+
+def apply(
+    con: duckdb.DuckDBPyConnection, s: Settings, model: ChurnModel, lang: str = "zh",
+    base: pd.DataFrame | None = None,
+) -> ChurnResult:
+    """Score every customer as of ``model.as_of`` with ``model`` (reasons in ``lang``).
+
+    ``base`` is ``customer_base`` of all customers at that date when the caller holds it.
+    Customers already churned get the observed stay-away rate; without orders, NaN.
+    """
+    clock = time.perf_counter()
+    now = _with_features(customer_base(con, s.with_(as_of=model.as_of)) if base is None else base)
+    key, values = model.note
+    note = t(key, lang, **values)
+    quality = dict(model.quality)
+    if model.fitted is None:
+        return _rules(now, s, lang, note, quality)
     risk = np.full(len(now), np.nan)
     scored = population(now, s).to_numpy()
     if scored.any():
-        risk[scored] = final.risk(_matrix(now[scored]))
-    gone_then = (mid["recency_days"] > s.churn_days).fillna(False).to_numpy(dtype=bool)
-    stay_away = float(y_eval_all[gone_then].mean()) if gone_then.any() else 1.0
-    quality["churned_stay_away_rate"] = stay_away
+        risk[scored] = model.fitted.risk(_matrix(now[scored]))
     gone_now = (now["recency_days"] > s.churn_days).fillna(False).to_numpy(dtype=bool)
-    risk[gone_now] = stay_away
-
-    note = t("ab.note.model", lang, model=MODEL_NAMES[best], n=quality["n_train"],
-             h=s.horizon_days, auc=quality["auc"], top=100 * quality["precision_top10"])
+    risk[gone_now] = model.stay_away
     scores = _result_frame(now, risk, s, lang)
-    seconds["score"] = time.perf_counter() - clock
-    return ChurnResult(
-        scores=scores, method="model", model_name=MODEL_NAMES[best], quality=quality, note=note,
-    )
+    quality["seconds"] = {**quality["seconds"], "score": time.perf_counter() - clock}
+    return ChurnResult(scores=scores, method="model", model_name=model.model_name, quality=quality, note=note)
+
+
+def score(
+    con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None, lang: str = "zh",
+    model: ChurnModel | None = None, base: pd.DataFrame | None = None,
+) -> ChurnResult:
+    """Churn risk of every customer as of ``s.as_of`` with reasons, by model or by rules.
+
+    Model path: see the module docstring. Customers already churned at as_of get the share of
+    customers churned at as_of − h who still had no order by as_of (their observed stay-away
+    rate); customers without any counted order get NaN. Rule path (fewer than
+    ``min_train_customers`` in a training window, or fewer than ``min_label_count`` of either
+    label): the lifecycle stage's ``RULE_RISK``, and the note says why.
+
+    The model learns from **all** customers and only the returned rows follow ``f`` (sidebar
+    filters, row scope): a customer's risk must not change with the filter, and a small
+    owner's book alone is too small to learn from. Only aggregates of the others (counts, AUC)
+    appear in ``quality``. ``model`` (from ``train`` with the same settings) and ``base`` (all
+    customers as of as_of) skip the work when the caller has them cached.
+    """
+    result = apply(con, s, model or train(con, s), lang, base)
+    if f is None or f.is_empty():
+        return result
+    where, params = customer_where(f, "c")
+    visible = con.execute(
+        f"SELECT DISTINCT customer_id FROM customers c WHERE {where}", params  # noqa: S608 - bound values
+    ).df()["customer_id"]
+    scores = result.scores[result.scores["customer_id"].isin(visible)].reset_index(drop=True)
+    return replace(result, scores=scores)
