@@ -1,23 +1,36 @@
-"""Lifecycle 生命周期 — stages now and over time, funnel, cohort retention, stage transitions."""
+"""Lifecycle 生命周期 — stages now and over time, funnel, cohort retention, stage transitions.
+
+The stage cards and the funnel are as of the reference date; the trend, the churn rate, the
+cohorts and the transitions cover the sidebar's date range (its month ends, its first-order
+months), counting what happened up to the range's end.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core import export, views_analyse
+from core.daterange import add_months, month_start
 from core.errors import KehuError
 from core.metrics import lifecycle
-from core.metrics.common import month_ends_before
-from core.metrics.lifecycle import STAGES
+from core.metrics.lifecycle import STAGES, previous_month_end
 from ui import charts_segments as charts
 from ui import context
 from ui import format as fmt
 from ui.cache import cached
+from ui.charts_overview import span_label
 
 ctx = context.current()
 t = ctx.t
 MOVERS_LIMIT, EXPORT_LIMIT = 200, 10_000  # movers on screen / in the download
+MAX_COHORTS = 24  # newest first-order months on the heatmap; more rows are unreadable
+rng = ctx.range
+history_ctx = ctx.at_range_end()  # the range's history counts nothing after its end
+span = span_label(rng.start, rng.end)
 st.title(t("nav.lifecycle"))
 st.caption(t("life.intro"))
 
@@ -38,16 +51,38 @@ for col, row in zip(st.columns(len(STAGES)), counts.itertuples(), strict=True):
     col.metric(stage_label(row.stage), fmt.count(row.customers), border=True,
                help=t("life.kpi_help", n=fmt.count(total), pct=f"{row.share:.1%}",
                       revenue=fmt.money(row.revenue, ctx.lang)))
+st.caption(t("life.as_of_note", as_of=ctx.as_of.isoformat(), span=span))
+
+
+def _with_range(chart: alt.TopLevelMixin, line: str = span) -> alt.TopLevelMixin:
+    """``line`` (the date range) in front of the subtitle of a chart from ``ui.charts_segments``
+    (whose subtitle is the n); a layered chart carries its title on every layer."""
+    parts = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
+    for part in parts:
+        if isinstance(part.title, alt.TitleParams):
+            spec = part.title.to_dict()
+            spec["subtitle"] = " · ".join(x for x in (line, spec.get("subtitle", "")) if x)
+            part.title = alt.TitleParams(**spec)
+    return chart
+
+
+def _month_ends() -> list[date]:
+    """The month ends of the range — at least two: a range inside one month starts at the month
+    end before it (a trend needs two points, a transition two dates)."""
+    ends = rng.month_ends()
+    return [previous_month_end(ends[0]), *ends] if len(ends) == 1 else ends
 
 
 def _trend() -> None:
-    months = st.segmented_control(t("life.months_back"), [6, 12, 24], default=12, key="life.months") or 12
+    ends = _month_ends()
+    history = cached(lifecycle.stage_history)(history_ctx, ends=tuple(ends))
+    line = span_label(ends[0], rng.end) if len(rng.month_ends()) == 1 else span
     left, right = st.columns([3, 2], gap="large")
-    left.altair_chart(charts.stage_trend(cached(lifecycle.stages_at_month_ends)(ctx, months=months), t),
-                      width="stretch")
-    right.altair_chart(charts.churn_rate_line(cached(lifecycle.churn_rate_by_month)(ctx, months=months), t),
-                       width="stretch")
+    left.altair_chart(_with_range(charts.stage_trend(history.stages, t), line), width="stretch")
+    right.altair_chart(_with_range(charts.churn_rate_line(history.churn, t), line), width="stretch")
     right.caption(t("life.churn_rate_note", days=ctx.settings.churn_days))
+    if len(rng.month_ends()) == 1:
+        left.caption(t("life.one_month", start=ends[0].isoformat()))
 
 
 def _funnel() -> None:
@@ -58,26 +93,30 @@ def _funnel() -> None:
 def _cohorts() -> None:
     measure = st.segmented_control(t("life.cohort_measure"), ["customers", "revenue"], default="customers",
                                    format_func=lambda m: t(f"life.measure_{m}"), key="life.measure") or "customers"
-    cells = cached(lifecycle.cohort_retention)(ctx, measure=measure, months=12)
+    first = max(month_start(rng.start), add_months(rng.end, 1 - MAX_COHORTS))
+    cells = cached(lifecycle.cohort_retention)(history_ctx, measure=measure, start=first, end=rng.end)
     if cells.empty:
         st.info(t("common.no_data"))
     else:
-        st.altair_chart(charts.cohort_heatmap(cells, measure, t), width="stretch")
+        st.altair_chart(_with_range(charts.cohort_heatmap(cells, measure, t)), width="stretch")
+    st.caption(t("life.cohort_note", end=rng.end.isoformat()))
+    if rng.months > MAX_COHORTS:
+        st.caption(t("life.cohort_capped", months=rng.months, shown=MAX_COHORTS, start=f"{first:%Y-%m}"))
 
 
 def _transitions() -> None:
-    ends = month_ends_before(ctx.as_of, 24)
-    labels = {e: e.strftime("%Y-%m") for e in ends}
-    c_from, c_to = st.columns(2)
-    start = c_from.selectbox(t("life.from_month"), ends, index=len(ends) - 4, format_func=labels.get,
-                             key="life.from")
-    end = c_to.selectbox(t("life.to_month"), ends, index=len(ends) - 1, format_func=labels.get, key="life.to")
+    ends = _month_ends()
+    c_from, c_to = st.columns(2)  # a kept choice the range no longer has falls back to the default
+    start = c_from.selectbox(t("life.from_month"), ends, index=0, format_func=date.isoformat, key="life.from")
+    end = c_to.selectbox(t("life.to_month"), ends, index=len(ends) - 1, format_func=date.isoformat, key="life.to")
+    if len(rng.month_ends()) == 1:
+        st.caption(t("life.one_month", start=ends[0].isoformat()))
     if end <= start:
         st.warning(t("life.month_order"))
         return
-    matrix = cached(lifecycle.transitions)(ctx, from_month=start, to_month=end)
+    matrix = cached(lifecycle.transitions)(history_ctx, from_month=start, to_month=end)
     st.altair_chart(charts.transition_heatmap(
-        matrix, "stage", t, t("life.transition_title", start=labels[start], end=labels[end]),
+        matrix, "stage", t, t("life.transition_title", start=start.isoformat(), end=end.isoformat()),
         t("life.axis_from"), t("life.axis_to"), from_col="from_stage", to_col="to_stage"), width="content")
 
     st.subheader(t("life.movers_title"))
@@ -89,7 +128,7 @@ def _transitions() -> None:
 
     from_stage = f_from.selectbox(t("life.movers_filter_from"), any_stage, format_func=show_stage, key="life.mv_from")
     to_stage = f_to.selectbox(t("life.movers_filter_to"), any_stage, format_func=show_stage, key="life.mv_to")
-    moved = cached(lifecycle.movers)(ctx, from_month=start, to_month=end, from_stage=from_stage,
+    moved = cached(lifecycle.movers)(history_ctx, from_month=start, to_month=end, from_stage=from_stage,
                                      to_stage=to_stage, limit=MOVERS_LIMIT)
     n_moved = int(moved["total"].iloc[0]) if len(moved) else 0
     if n_moved == 0:
@@ -112,7 +151,7 @@ def _transitions() -> None:
                  column_config={t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f")})
 
     def download() -> pd.DataFrame:  # built only when a download button is clicked
-        return table(cached(lifecycle.movers)(ctx, from_month=start, to_month=end, from_stage=from_stage,
+        return table(cached(lifecycle.movers)(history_ctx, from_month=start, to_month=end, from_stage=from_stage,
                                               to_stage=to_stage, limit=EXPORT_LIMIT))
 
     name = f"kehu_stage_moves_{start:%Y%m}_{end:%Y%m}"

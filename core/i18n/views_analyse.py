@@ -86,7 +86,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "当前筛选下没有客户。请放宽侧边栏的筛选条件或导入数据。",
         "No customers under the current filters. Widen the sidebar filters or import data.",
     ),
-    "life.months_back": ("显示最近几个月", "Months shown"),
+    "life.as_of_note": (
+        "阶段卡片和漏斗按参考日期 {as_of} 计算，不随日期范围变化；阶段趋势、流失率、同期群和阶段迁移看日期范围 {span}。",
+        "Stage cards and funnel: as of the reference date {as_of}, whatever the date range. "
+        "Stages over time, churn rate, cohorts and transitions: the date range {span}.",
+    ),
+    "life.one_month": (
+        "日期范围只涉及一个月，因此从之前的月末 {start} 开始。",
+        "The date range touches one month only, so the month end before it ({start}) is included.",
+    ),
+    "life.cohort_note": (
+        "每行是首次下单落在日期范围内的月份的客户；只计 {end} 及之前的订单。",
+        "Each row: the customers whose first order ever fell in that month of the date range; "
+        "orders counted up to {end}.",
+    ),
+    "life.cohort_capped": (
+        "日期范围共 {months} 个月，为便于阅读只显示最近 {shown} 个首购月份（自 {start} 起）。",
+        "The date range has {months} months; to stay readable the heatmap shows the newest {shown} "
+        "first-order months (from {start}).",
+    ),
     "life.chart_trend": ("各阶段客户数（每月月末）", "Customers per stage at each month end"),
     "life.axis_month": ("月份", "Month"),
     "life.chart_funnel": ("生命周期漏斗", "Lifecycle funnel"),

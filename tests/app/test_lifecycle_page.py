@@ -1,4 +1,5 @@
-"""AppTest of the Lifecycle page: stage counts equal core's, filters narrow them, transitions list movers.
+"""AppTest of the Lifecycle page: stage cards equal core's and stay as of the reference date, the
+history follows the sidebar's date range, filters narrow it, transitions list movers.
 
 The page runs on its own with the ``Ctx`` app.py would build, so the tests do not depend on
 the sign-in gate; app.py + page is covered by test_app_shell.
@@ -6,16 +7,20 @@ the sign-in gate; app.py + page is covered by test_app_shell.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import db
+from core import daterange, db
+from core.daterange import DateRange
 from core.filters import NO_FILTER, Filters
 from core.metrics import lifecycle
-from core.metrics.common import month_ends_before
 from core.settings import Settings
 from ui import context
 
@@ -23,8 +28,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "lifecycle.py")
 
 
+@pytest.fixture(autouse=True)
+def on_demo(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cursor of a test, also the ones before the page runs, reads the demo copy."""
+    monkeypatch.setenv("KEHU_DB", str(demo_db_copy))
+
+
 def settings() -> Settings:
-    return Settings(as_of=context.latest_order_date(context.cursor()))
+    return Settings(as_of=context.latest_order_date(context.cursor()))  # the demo's 2026-10-31
+
+
+def default_range() -> DateRange:
+    """What the page shows without a sidebar choice: the last 12 months."""
+    return daterange.from_preset("12m", settings().as_of)
 
 
 def open_tab(at: AppTest, label: str) -> None:
@@ -35,15 +51,32 @@ def open_tab(at: AppTest, label: str) -> None:
 
 
 def run_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en",
-             filters: Filters = NO_FILTER) -> AppTest:
+             filters: Filters = NO_FILTER, period: DateRange | None = None) -> AppTest:
     monkeypatch.setenv("KEHU_DB", str(db_path))
     con = context.cursor()
     at = AppTest.from_file(PAGE, default_timeout=90)
     at.session_state[context.CTX_KEY] = context.Ctx(
-        con=con, lang=lang, settings=settings(), filters=filters, data_version=db.data_version(con))
+        con=con, lang=lang, settings=settings(), filters=filters, data_version=db.data_version(con),
+        period=period)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def chart(at: AppTest, index: int, column: str) -> tuple[dict, pd.DataFrame]:
+    """Spec and data of the ``index``-th chart on screen (the dataset that has ``column``)."""
+    element = at.get("vega_lite_chart")[index]
+    spec = json.loads(element.proto.spec)
+    for dataset in element.proto.datasets:
+        frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+        if column in frame.columns:
+            return spec, frame
+    raise AssertionError(f"no dataset with {column!r} in chart {index}")
+
+
+def subtitle(spec: dict) -> str:
+    title = spec.get("title") or spec["layer"][0]["title"]
+    return title["subtitle"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -55,22 +88,96 @@ def test_stage_cards_equal_core(demo_db_copy: Path, monkeypatch: pytest.MonkeyPa
     assert not at.error
 
 
-def test_owner_filter_narrows_the_stages(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KEHU_DB", str(demo_db_copy))
+def test_cards_stay_as_of_the_reference_date_whatever_the_range(demo_db_copy: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    as_of = settings().as_of
+    short = run_page(demo_db_copy, monkeypatch, "en", period=daterange.from_preset("3m", as_of))
+    long = run_page(demo_db_copy, monkeypatch, "en", period=daterange.from_preset("24m", as_of))
+    assert [m.value for m in short.metric] == [m.value for m in long.metric]
+    note = short.caption[1].value  # under the cards (the first caption is the page intro)
+    assert f"as of the reference date {as_of.isoformat()}" in note
+    assert "2026-08 – 2026-10" in note  # and where the range applies: the charts below
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_stage_trend_and_churn_rate_have_the_six_month_ends_of_the_range(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    period = daterange.from_preset("6m", settings().as_of)  # 2026-05-01 … 2026-10-31
+    at = run_page(demo_db_copy, monkeypatch, lang, period=period)
+    assert not at.error
+    ends = period.month_ends()
+    assert len(ends) == 6 and ends[0] == date(2026, 5, 31) and ends[-1] == date(2026, 10, 31)
     con = context.cursor()
-    owner = con.execute("SELECT owner FROM customers GROUP BY owner ORDER BY count(*) DESC LIMIT 1").fetchall()[0][0]
-    one = Filters(owners=(owner,))
-    at = run_page(demo_db_copy, monkeypatch, "en", one)
-    mine = lifecycle.stage_counts(con, settings(), one)
-    everyone = lifecycle.stage_counts(con, settings(), Filters())
-    assert 0 < mine["customers"].sum() < everyone["customers"].sum()
-    assert [m.value for m in at.metric] == [f"{n:,}" for n in mine["customers"]]
+
+    spec, trend = chart(at, 0, "stage")
+    assert sorted(set(pd.to_datetime(trend["month_end"]).dt.date)) == ends
+    core = lifecycle.stages_at_month_ends(con, settings(), Filters(), ends=ends)
+    got = trend.assign(month_end=pd.to_datetime(trend["month_end"]).dt.date)[["month_end", "stage", "customers"]]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), core, check_dtype=False)
+    assert subtitle(spec).startswith("2026-05 – 2026-10 · ")
+
+    spec, rates = chart(at, 1, "churn_rate")
+    core_rates = lifecycle.churn_rate_by_month(con, settings(), Filters(), ends=ends)
+    assert pd.to_datetime(rates["month_end"]).dt.date.tolist() == ends  # May's rate starts at Apr 30
+    assert rates["churn_rate"].tolist() == pytest.approx(core_rates["churn_rate"].tolist())
+    assert rates["active_start"].tolist() == core_rates["active_start"].tolist()
+    assert subtitle(spec).startswith("2026-05 – 2026-10")
 
 
-def test_transitions_between_two_months_list_who_moved(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_one_month_range_starts_the_trend_at_the_month_end_before(demo_db_copy: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    period = daterange.custom(date(2026, 10, 1), date(2026, 10, 31), settings().as_of)
+    at = run_page(demo_db_copy, monkeypatch, "en", period=period)
+    _, trend = chart(at, 0, "stage")
+    assert sorted(set(pd.to_datetime(trend["month_end"]).dt.date)) == [date(2026, 9, 30), date(2026, 10, 31)]
+    assert any("month end before it (2026-09-30)" in c.value for c in at.caption)
+    open_tab(at, "Transitions")
+    assert at.selectbox(key="life.from").options == ["2026-09-30", "2026-10-31"]
+    assert (at.selectbox(key="life.from").value, at.selectbox(key="life.to").value) == (
+        date(2026, 9, 30), date(2026, 10, 31))
+
+
+def test_cohort_rows_are_the_first_order_months_of_the_range(demo_db_copy: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    period = daterange.from_preset("6m", settings().as_of)
+    at = run_page(demo_db_copy, monkeypatch, "en", period=period)
+    keys = {w.key for w in at.segmented_control}
+    assert "life.measure" not in keys  # lazy tabs: the cohort tab has not run
+    open_tab(at, "Cohort retention")
+    spec, cells = chart(at, 0, "cohort_label")
+    assert sorted(set(cells["cohort_label"])) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    core = lifecycle.cohort_retention(context.cursor(), settings(), Filters(), start=period.start, end=period.end)
+    assert cells["value"].tolist() == pytest.approx(core["value"].tolist())
+    assert cells["month_offset"].max() == 5  # May's cohort is seen up to October, no further
+    assert subtitle(spec).startswith("2026-05 – 2026-10")
+    assert not any("newest" in c.value for c in at.caption)
+
+    at.segmented_control(key="life.measure").set_value("revenue").run()
+    assert not at.exception, at.exception
+    _, cells = chart(at, 0, "cohort_label")
+    revenue = lifecycle.cohort_retention(context.cursor(), settings(), Filters(), measure="revenue",
+                                         start=period.start, end=period.end)
+    assert cells["value"].tolist() == pytest.approx(revenue["value"].tolist())
+
+
+def test_a_range_longer_than_24_months_shows_the_newest_24_cohorts_and_says_so(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    period = daterange.custom(date(2023, 11, 1), date(2026, 10, 31), settings().as_of)  # 36 months
+    at = run_page(demo_db_copy, monkeypatch, "en", period=period)
+    open_tab(at, "Cohort retention")
+    _, cells = chart(at, 0, "cohort_label")
+    labels = sorted(set(cells["cohort_label"]))
+    assert len(labels) == 24 and (labels[0], labels[-1]) == ("2024-11", "2026-10")
+    assert any("has 36 months" in c.value and "newest 24" in c.value for c in at.caption)
+
+
+def test_transitions_offer_the_month_ends_of_the_range(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "en")
     open_tab(at, "Transitions")
-    ends = month_ends_before(settings().as_of, 24)
+    ends = default_range().month_ends()  # 2025-11-30 … 2026-10-31
+    assert at.selectbox(key="life.from").options == [e.isoformat() for e in ends]
+    assert (at.selectbox(key="life.from").value, at.selectbox(key="life.to").value) == (ends[0], ends[-1])
+
     start, end = ends[-7], ends[-1]
     at.selectbox(key="life.from").set_value(start).run()
     assert not at.exception, at.exception
@@ -91,25 +198,36 @@ def test_transitions_between_two_months_list_who_moved(demo_db_copy: Path, monke
     assert set(at.dataframe[0].value["Stage at end"]) == {"Churned"}
 
 
+def test_a_shorter_range_resets_a_month_it_no_longer_has(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run_page(demo_db_copy, monkeypatch, "en")
+    open_tab(at, "Transitions")
+    at.selectbox(key="life.from").set_value(date(2025, 12, 31)).run()
+    three = daterange.from_preset("3m", settings().as_of)  # the sidebar moves to the last 3 months
+    at.session_state[context.CTX_KEY] = replace(at.session_state[context.CTX_KEY], period=three)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="life.from").options == ["2026-08-31", "2026-09-30", "2026-10-31"]
+    assert at.selectbox(key="life.from").value == date(2026, 8, 31)
+
+
 def test_end_before_start_is_a_warning(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "zh")
     open_tab(at, "阶段迁移")
-    ends = month_ends_before(settings().as_of, 24)
-    at.selectbox(key="life.to").set_value(ends[0]).run()
+    at.selectbox(key="life.to").set_value(default_range().month_ends()[0]).run()
     assert not at.exception
     assert at.warning and "结束月份" in at.warning[0].value
 
 
-def test_cohort_revenue_measure_and_longer_trend(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = run_page(demo_db_copy, monkeypatch, "en")
-    at.segmented_control(key="life.months").set_value(24).run()
-    assert not at.exception, at.exception
-    keys = {w.key for w in at.segmented_control}
-    assert "life.measure" not in keys  # lazy tabs: the cohort tab has not run
-    open_tab(at, "Cohort retention")
-    at.segmented_control(key="life.measure").set_value("revenue").run()
-    assert not at.exception, at.exception
-    assert {w.key for w in at.segmented_control} == {"life.measure"}
+def test_owner_filter_narrows_the_stages(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEHU_DB", str(demo_db_copy))
+    con = context.cursor()
+    owner = con.execute("SELECT owner FROM customers GROUP BY owner ORDER BY count(*) DESC LIMIT 1").fetchall()[0][0]
+    one = Filters(owners=(owner,))
+    at = run_page(demo_db_copy, monkeypatch, "en", one)
+    mine = lifecycle.stage_counts(con, settings(), one)
+    everyone = lifecycle.stage_counts(con, settings(), Filters())
+    assert 0 < mine["customers"].sum() < everyone["customers"].sum()
+    assert [m.value for m in at.metric] == [f"{n:,}" for n in mine["customers"]]
 
 
 def test_funnel_tab_shows_core_steps(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,6 +239,18 @@ def test_funnel_tab_shows_core_steps(demo_db_copy: Path, monkeypatch: pytest.Mon
     assert loyal["customers"].is_monotonic_decreasing
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_tab_renders_with_a_range_in_both_languages(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          lang: str) -> None:
+    at = run_page(demo_db_copy, monkeypatch, lang, period=daterange.from_preset("6m", settings().as_of))
+    tabs = ("阶段趋势", "漏斗", "同期群留存", "阶段迁移") if lang == "zh" else (
+        "Stages over time", "Funnel", "Cohort retention", "Transitions")
+    for label in tabs:
+        open_tab(at, label)
+        assert not at.error, [e.value for e in at.error]
+        assert at.get("vega_lite_chart"), label
+
+
 def test_no_customers_gives_a_helpful_empty_state(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run_page(demo_db_copy, monkeypatch, "en", Filters(owners=("nobody",)))
     assert not at.error and not at.metric
@@ -128,4 +258,7 @@ def test_no_customers_gives_a_helpful_empty_state(demo_db_copy: Path, monkeypatc
 
 
 def test_month_ends_are_real_dates() -> None:
+    from core.metrics.common import month_ends_before
+
     assert month_ends_before(date(2026, 10, 15), 2) == [date(2026, 9, 30), date(2026, 10, 15)]
+    assert lifecycle.previous_month_end(date(2024, 3, 15)) == date(2024, 2, 29)
