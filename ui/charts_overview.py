@@ -24,12 +24,20 @@ def span_label(start: date, end: date) -> str:
 
 
 def _monthly(trend: pd.DataFrame) -> pd.DataFrame:
-    """The trend with a datetime month, the days each month counts and the day its active
-    customers are counted on, for the tooltips."""
+    """The trend with a datetime month, its "YYYY-MM" label, the days each month counts and the
+    day its active customers are counted on (for the tooltips)."""
     days = [f"{pd.Timestamp(a):%Y-%m-%d} – {pd.Timestamp(b):%Y-%m-%d}"
             for a, b in zip(trend["month_start"], trend["month_end"], strict=True)]
-    return trend.assign(month=pd.to_datetime(trend["month"]), days=days,
+    month = pd.to_datetime(trend["month"])
+    return trend.assign(month=month, label=month.dt.strftime("%Y-%m"), days=days,
                         counted_at=pd.to_datetime(trend["month_end"]).dt.strftime("%Y-%m-%d"))
+
+
+def _month_axis(lang: str) -> alt.X:
+    """One band per month, labelled under its middle (a time axis labels the bars' edges, so the
+    month after the range showed up at the end); overlapping labels of long ranges are thinned."""
+    return alt.X("label:O", sort=None, title=t("overview.trend.month", lang),
+                 axis=alt.Axis(labelAngle=-40, labelOverlap="parity"))
 
 
 def _title(key: str, span: str, lang: str) -> alt.TitleParams:
@@ -42,10 +50,10 @@ def revenue_bars(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
     return alt.Chart(data, title=_title("overview.trend.revenue_title", span, lang), height=260).mark_bar(
         color=BRAND, cornerRadiusTopLeft=2, cornerRadiusTopRight=2,
     ).encode(
-        x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
+        x=_month_axis(lang),
         y=alt.Y("revenue:Q", title=t("overview.trend.revenue", lang), axis=alt.Axis(format="~s")),
         tooltip=[
-            alt.Tooltip("yearmonth(month):T", title=t("overview.trend.month", lang), format="%Y-%m"),
+            alt.Tooltip("label:N", title=t("overview.trend.month", lang)),
             alt.Tooltip("revenue:Q", title=t("kpi.revenue", lang), format=",.0f"),
             alt.Tooltip("orders:Q", title=t("kpi.orders", lang), format=","),
             alt.Tooltip("buying_customers:Q", title="n", format=","),
@@ -59,10 +67,10 @@ def active_line(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
     data = _monthly(trend)
     base = alt.Chart(data, title=_title("overview.trend.active_title", span, lang), height=260)
     line = base.mark_line(color="#0F766E", strokeWidth=2.5, point=True).encode(
-        x=alt.X("yearmonth(month):T", title=t("overview.trend.month", lang), axis=alt.Axis(format="%Y-%m", labelAngle=-40)),
+        x=_month_axis(lang),
         y=alt.Y("active_customers:Q", title=t("overview.trend.active", lang), scale=alt.Scale(zero=False)),
         tooltip=[
-            alt.Tooltip("yearmonth(month):T", title=t("overview.trend.month", lang), format="%Y-%m"),
+            alt.Tooltip("label:N", title=t("overview.trend.month", lang)),
             alt.Tooltip("active_customers:Q", title=t("overview.trend.active", lang), format=","),
             alt.Tooltip("counted_at:N", title=t("overview.trend.at", lang)),
             alt.Tooltip("new_customers:Q", title=t("kpi.new_customers", lang), format=","),
