@@ -36,11 +36,11 @@ period = st.segmented_control(
 ) or "month"
 if period == "range":  # the sidebar's range vs the same number of days before it
     snap = cached(kpi.range_snapshot)(ctx, span.start, span.end).set_index("kpi")
-    targets = cached(kpi.range_progress)(ctx, span.start, span.end).set_index("kpi")
 else:
     snap = cached(kpi.snapshot)(ctx, period=period).set_index("kpi")
-    targets = cached(kpi.progress)(ctx).set_index("kpi")
 day, dates = "{:%Y-%m-%d}".format, snap.iloc[0]
+# the target under each card is the one of the card's own days (a quarter: its three months')
+targets = cached(kpi.range_progress)(ctx, dates["period_start"], dates["period_end"]).set_index("kpi")
 st.caption(t("overview.subtitle", as_of=day(ctx.as_of), start=day(dates["period_start"]),
              end=day(dates["period_end"]), prev_start=day(dates["previous_start"]),
              prev_end=day(dates["previous_end"])))
@@ -49,12 +49,11 @@ st.caption(t("overview.subtitle", as_of=day(ctx.as_of), start=day(dates["period_
 def _target_line(code: str, unit: str) -> str:
     if code not in targets.index:
         return t("overview.no_target")
-    if pd.isna(targets.at[code, "target"]):
-        if "months_set" in targets and targets.at[code, "months_set"] > 0:  # a range short of targets
-            return t("overview.target_partial", set=int(targets.at[code, "months_set"]),
-                     needed=int(targets.at[code, "months_needed"]))
-        return t("overview.no_target")
     row = targets.loc[code]
+    if pd.isna(row["target"]):
+        if row["months_set"] > 0:  # some of the months have a target, not all: no sum of a part
+            return t("overview.target_partial", covered=int(row["months_set"]), needed=int(row["months_needed"]))
+        return t("overview.no_target")
     target = fmt.by_unit(row["target"], unit, ctx.lang)
     if not row["higher_is_better"]:
         return t("overview.target_lower", target=target) + (" ✓" if row["met"] else " ✗")

@@ -6,9 +6,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "As of {as_of} · {start} to {end}, compared with {prev_start} to {prev_end}",
     ),
     "overview.period": ("统计周期", "Period"),
-    "overview.period.month": ("月", "month"),
-    "overview.period.quarter": ("季度", "quarter"),
-    "overview.period.year": ("年", "year"),
+    "overview.period.month": ("月", "Month"),
+    "overview.period.quarter": ("季度", "Quarter"),
+    "overview.period.year": ("年", "Year"),
     "overview.period.range": ("所选日期范围", "Selected date range"),
     "overview.demo_banner": (
         "你正在查看**演示数据**：一家虚构公司，2,000 位客户、三年订单与满意度问卷。"
@@ -27,8 +27,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.target_lower": ("目标 ≤ {target}", "Target ≤ {target}"),
     "overview.no_target": ("未设目标", "No target set"),
     "overview.target_partial": (
-        "目标只设了 {set}/{needed} 个月，无法合计",
-        "Targets set for {set} of {needed} months only",
+        "目标仅覆盖 {covered}/{needed} 个月",
+        "Targets cover {covered} of {needed} months only",
     ),
     "overview.prev": ("上期 {value}", "Previous {value}"),
     "overview.followups_value": ("{done} / {planned}", "{done} / {planned}"),

@@ -17,7 +17,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import daterange, db
-from core.daterange import DateRange
 from core.filters import Filters
 from core.i18n import t
 from core.metrics import kpi
@@ -129,14 +128,29 @@ def test_range_option_compares_the_range_with_the_days_before(
     assert any(target in c.value and reached in c.value for c in at.caption), [c.value for c in at.caption]
 
 
-def test_range_option_says_when_targets_miss_months(
-        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 12 months, targets only for the last three of them: no made-up revenue target
-    year = DateRange(daterange.add_months(DEMO_END, -11), DEMO_END)
+@pytest.mark.parametrize("option", ["year", "range"])
+def test_a_twelve_month_card_shows_no_target_made_of_three_months(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    # "year" and the default range are both 2025-11-01…2026-10-31; the demo has targets for
+    # August–October only, so revenue, new customers, churn and follow-ups get none (3 of 12
+    # months), while NPS takes October's target (+20), not a month target under a year's value.
     at = signed_in_app(demo_db_copy, monkeypatch, lang="en")
-    at.session_state[context.CTX_KEY] = context.Ctx(
-        con=context.cursor(), lang="en", settings=S, filters=Filters(),
-        data_version=db.data_version(context.cursor()), period=year)
-    at.segmented_control(key="overview.period").set_value("range").run()
+    at.segmented_control(key="overview.period").set_value(option).run()
     assert_clean(at)
-    assert "Targets set for 3 of 12 months only" in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    assert captions.count("Targets cover 3 of 12 months only") == 4, captions
+    year = core(demo_db_copy, kpi.range_progress, date(2025, 11, 1), DEMO_END).set_index("kpi")
+    assert year.loc["nps", "target"] == 20.0
+    reached = fmt.pct(100 * year.loc["nps", "progress"], 0)
+    assert f"Target +20 · {reached} reached ✓" in captions
+
+
+def test_the_default_month_card_keeps_this_months_target(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as_of is October's last day: "the month" is October, with October's revenue target
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="en")
+    assert_clean(at)
+    month = core(demo_db_copy, kpi.progress).set_index("kpi")
+    target = fmt.money(month.loc["revenue", "target"], "en")
+    reached = fmt.pct(100 * month.loc["revenue", "progress"], 0)
+    assert f"Target {target} · {reached} reached ✓" in [c.value for c in at.caption]
