@@ -9,6 +9,7 @@ a period counts (the first and last period of a range may be partial). Nothing h
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import altair as alt
@@ -16,12 +17,17 @@ import numpy as np
 import pandas as pd
 
 from core.daterange import add_months
-from ui.charts_views import BAD, GOOD, LINE, NEUTRAL, T, _fit, _n, _title
+from ui.charts_views import BAD, GOOD, LINE, NEUTRAL, T, _fit, _n
 
 BAND = "#9cc3e0"  # the NPS margin-of-error band
 
 KEYWORD_SELECTION = "keyword_pick"
 """Name of the point selection on the keyword bars (``event.selection[KEYWORD_SELECTION]``)."""
+
+
+def _title(text: str, subtitle: str | list[str] = "") -> alt.TitleParams:
+    """The charts_views title style; a list subtitle is drawn as several lines."""
+    return alt.TitleParams(text=text, subtitle=subtitle, anchor="start", fontSize=15, subtitleColor="#6b7280")
 
 
 def csat_margin(csat: pd.Series, n: pd.Series) -> pd.Series:
@@ -42,11 +48,16 @@ def days_counted(periods: pd.Series, grain: str, start: date, end: date) -> list
     return out
 
 
-def _period_axis(t: T, grain: str, field: str = "period") -> alt.X:
-    title = t("sat.month") if grain == "month" else t("sat.week")
-    return alt.X(f"{field}:T", title=title,
-                 axis=alt.Axis(format="%Y-%m" if grain == "month" else "%m-%d", labelAngle=-40,
-                               tickCount="month" if grain == "month" else "week"))
+def _period_axis(t: T, grain: str, periods: pd.Series) -> alt.X:
+    """Months: a tick per month. Weeks: ticks on the weeks' own Mondays (Vega's week ticks fall on
+    Sundays), at most about seven of them."""
+    if grain == "month":
+        return alt.X("period:T", title=t("sat.month"),
+                     axis=alt.Axis(format="%Y-%m", labelAngle=-40, tickCount="month"))
+    mondays = sorted(pd.to_datetime(periods).dt.date.unique())
+    step = max(1, math.ceil(len(mondays) / 7))
+    ticks = [alt.DateTime(year=m.year, month=m.month, date=m.day) for m in mondays[::step]]
+    return alt.X("period:T", title=t("sat.week"), axis=alt.Axis(format="%m-%d", labelAngle=-40, values=ticks))
 
 
 def _period_tooltip(t: T, grain: str) -> list[alt.Tooltip]:
@@ -66,7 +77,7 @@ def nps_trend(df: pd.DataFrame, t: T, small_n: int, grain: str, start: date, end
         sample=np.where(df["small_sample"], t("sat.small_flag", n=small_n), t("sat.enough")),
     )
     base = alt.Chart(data, title=_title(t("sat.nps_trend_title"), _n(t, data["n"].sum())), height=240)
-    x = _period_axis(t, grain)
+    x = _period_axis(t, grain, data["period"])
     tooltip = [
         *_period_tooltip(t, grain),
         alt.Tooltip("nps:Q", title="NPS", format="+.1f"),
@@ -99,7 +110,7 @@ def csat_trend(df: pd.DataFrame, t: T, small_n: int, grain: str, start: date, en
         sample=np.where(df["small_sample"], t("sat.small_flag", n=small_n), t("sat.enough")),
     )
     base = alt.Chart(data, title=_title(t("sat.csat_trend_title"), _n(t, data["n"].sum())), height=240)
-    x = _period_axis(t, grain)
+    x = _period_axis(t, grain, data["period"])
     band = base.mark_area(color="#a7dccb", opacity=0.4).encode(
         x=x, y=alt.Y("lo:Q", title=t("sat.csat_axis"), scale=alt.Scale(domain=[0, 100])), y2="hi:Q")
     line = base.mark_line(color=GOOD, strokeWidth=2.5).encode(x=x, y="csat:Q")
@@ -188,13 +199,14 @@ def score_distribution(df: pd.DataFrame, scale: str, t: T) -> alt.Chart:
 
 def complaints_trend(df: pd.DataFrame, t: T, start: date, end: date) -> alt.LayerChart:
     """Complaints per month of [start, end] (bars) and their share of all feedback rows (line,
-    right axis)."""
-    data = df.assign(days=days_counted(df["month"], "month", start, end), month=pd.to_datetime(df["month"]))
+    right axis). Months sit on a band axis, so three months get three wide bars."""
+    data = df.assign(days=days_counted(df["month"], "month", start, end),
+                     label=pd.to_datetime(df["month"]).dt.strftime("%Y-%m"))
     base = alt.Chart(data, title=_title(t("sat.complaints_title"),
                                         _n(t, data["complaints"].sum())), height=220)
-    x = _period_axis(t, "month", "month")
+    x = alt.X("label:O", title=t("sat.month"), sort=None, axis=alt.Axis(labelAngle=-40))
     tooltip = [
-        alt.Tooltip("month:T", title=t("sat.month"), format="%Y-%m"),
+        alt.Tooltip("label:N", title=t("sat.month")),
         alt.Tooltip("days:N", title=t("sat.days_counted")),
         alt.Tooltip("complaints:Q", title=t("ab.sat.complaints"), format=","),
         alt.Tooltip("customers:Q", title=t("sat.complainers"), format=","),
@@ -215,7 +227,8 @@ def keyword_bars(df: pd.DataFrame, t: T, n_comments: int) -> alt.Chart:
     Clicking a bar selects the keyword (selection ``KEYWORD_SELECTION``)."""
     pick = alt.selection_point(name=KEYWORD_SELECTION, fields=["keyword"], on="click")
     order = df["keyword"].tolist()
-    chart = alt.Chart(df, title=_title(t("sat.keywords_title"), t("sat.keywords_sub", n=f"{n_comments:,}")),
+    subtitle = [t("sat.keywords_sub", n=f"{n_comments:,}"), t("sat.keywords_hint")]  # narrow column: 2 lines
+    chart = alt.Chart(df, title=_title(t("sat.keywords_title"), subtitle),
                      height=max(200, 22 * len(df))).mark_bar(cornerRadiusEnd=2).encode(
         y=alt.Y("keyword:N", sort=order, title=t("ab.sat.keyword"), axis=alt.Axis(labelOverlap=False)),
         x=alt.X("comments:Q", title=t("sat.comments_axis")),

@@ -206,6 +206,8 @@ def test_three_month_range_gives_core_numbers_over_those_months(
     assert pd.to_datetime(nps["period"]).dt.strftime("%Y-%m").tolist() == ["2026-08", "2026-09", "2026-10"]
     trend = core(demo_db_copy, sat.nps_trend, rng=THREE_MONTHS, grain="month")
     assert nps["n"].tolist() == trend["n"].tolist() and nps["n"].sum() == three["nps_n"]
+    assert nps["days"].tolist() == ["2026-08-01 – 2026-08-31", "2026-09-01 – 2026-09-30",
+                                    "2026-10-01 – 2026-10-31"]
     complaints = chart_data(at, 4, "complaints")
     assert complaints["complaints"].sum() == three["complaints"]
 
@@ -243,8 +245,10 @@ def test_weekly_trend_shows_at_most_26_weeks_and_says_so(demo_db_copy: Path,
     at.segmented_control(key="sat.grain").set_value("week").run()
     assert not at.exception, at.exception
     assert t("sat.weeks_capped", "en", total=53, start="2026-05-04") in [c.value for c in at.caption]
-    weeks = pd.to_datetime(chart_data(at, 0, "nps")["period"])
+    weekly = chart_data(at, 0, "nps")
+    weeks = pd.to_datetime(weekly["period"])
     assert len(weeks) == 26 and weeks.min() == pd.Timestamp("2026-05-04")
+    assert weekly["days"].iloc[-1] == "2026-10-26 – 2026-10-31"  # the range ends on a Saturday
     # 3 months touch 14 weeks (Mon 2026-07-27 … Mon 2026-10-26): all shown, no note
     with_context(at, "en", THREE_MONTHS)
     weekly = core(demo_db_copy, sat.nps_trend, rng=THREE_MONTHS, grain="week")
