@@ -205,9 +205,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "sat.range_line_custom": ("**问卷日期 {start} 至 {end}** · n = {n} 条问卷与投诉",
                               "**Survey dates {start} to {end}** · n = {n} answers and complaints"),
     "sat.empty_range": (
-        "{start} 至 {end} 之间没有问卷或投诉。已有的反馈日期为 {first} 至 {last}：请在侧栏选择更长或更早的日期范围。",
+        "{start} 至 {end} 之间没有问卷或投诉。已有的反馈日期为 {first} 至 {last}：请在侧栏选择与之重叠的日期范围。",
         "No survey answers or complaints between {start} and {end}. The feedback on file is dated "
-        "{first} to {last}: pick a longer or earlier date range in the sidebar.",
+        "{first} to {last}: pick a date range in the sidebar that overlaps it.",
     ),
     "sat.vs_previous": (
         "箭头：与上一段同样长的时期（{start} 至 {end}）相比的变化。",
