@@ -17,8 +17,9 @@ Definitions (orders count as in ``core.metrics.common``; a period is a closed da
 
 A period is either the month/quarter/year ending at as_of (``snapshot``, compared with the one
 before) or any closed range such as the sidebar's date range (``range_snapshot``, compared with
-the same number of days just before). Targets are monthly; ``range_progress`` says how a range's
-target is made from them.
+the same number of days just before). Targets are monthly; ``range_progress`` makes the target
+of any period from them (the Overview uses it under every card, so a quarter's card shows the
+quarter's target); ``progress`` is the calendar month of as_of against its own target.
 
 An order's net amount uses every row dated up to ``as_of``: an order refunded later counts as
 refunded in its own period too (the same order-level rule as monetary in the customer table).
