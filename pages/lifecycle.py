@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -54,18 +53,6 @@ for col, row in zip(st.columns(len(STAGES)), counts.itertuples(), strict=True):
 st.caption(t("life.as_of_note", as_of=ctx.as_of.isoformat(), span=span))
 
 
-def _with_range(chart: alt.TopLevelMixin, line: str = span) -> alt.TopLevelMixin:
-    """``line`` (the date range) in front of the subtitle of a chart from ``ui.charts_segments``
-    (whose subtitle is the n); a layered chart carries its title on every layer."""
-    parts = chart.layer if isinstance(chart, alt.LayerChart) else [chart]
-    for part in parts:
-        if isinstance(part.title, alt.TitleParams):
-            spec = part.title.to_dict()
-            spec["subtitle"] = " · ".join(x for x in (line, spec.get("subtitle", "")) if x)
-            part.title = alt.TitleParams(**spec)
-    return chart
-
-
 def _month_ends() -> list[date]:
     """The month ends of the range — at least two: a range inside one month starts at the month
     end before it (a trend needs two points, a transition two dates)."""
@@ -76,17 +63,17 @@ def _month_ends() -> list[date]:
 def _trend() -> None:
     ends = _month_ends()
     history = cached(lifecycle.stage_history)(history_ctx, ends=tuple(ends))
-    line = span_label(ends[0], rng.end) if len(rng.month_ends()) == 1 else span
+    shown = span_label(ends[0], rng.end) if len(rng.month_ends()) == 1 else span
     left, right = st.columns([3, 2], gap="large")
-    left.altair_chart(_with_range(charts.stage_trend(history.stages, t), line), width="stretch")
-    right.altair_chart(_with_range(charts.churn_rate_line(history.churn, t), line), width="stretch")
+    left.altair_chart(charts.stage_trend(history.stages, t, shown), width="stretch")
+    right.altair_chart(charts.churn_rate_line(history.churn, t, shown), width="stretch")
     right.caption(t("life.churn_rate_note", days=ctx.settings.churn_days))
     if len(rng.month_ends()) == 1:
         left.caption(t("life.one_month", start=ends[0].isoformat()))
 
 
 def _funnel() -> None:
-    st.altair_chart(charts.funnel_bars(now.funnel, t), width="stretch")
+    st.altair_chart(charts.funnel_bars(now.funnel, t, t("life.as_of", as_of=ctx.as_of.isoformat())), width="stretch")
     st.caption(t("life.funnel_note", orders=ctx.settings.loyal_orders))
 
 
@@ -98,7 +85,8 @@ def _cohorts() -> None:
     if cells.empty:
         st.info(t("common.no_data"))
     else:
-        st.altair_chart(_with_range(charts.cohort_heatmap(cells, measure, t)), width="stretch")
+        wide = cells["month_offset"].max() >= 12  # a short range stays a compact table
+        st.altair_chart(charts.cohort_heatmap(cells, measure, t, span), width="stretch" if wide else "content")
     st.caption(t("life.cohort_note", end=rng.end.isoformat()))
     if rng.months > MAX_COHORTS:
         st.caption(t("life.cohort_capped", months=rng.months, shown=MAX_COHORTS, start=f"{first:%Y-%m}"))

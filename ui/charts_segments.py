@@ -55,9 +55,18 @@ def _colour_scale(kind: str, t: T) -> alt.Scale:
     return alt.Scale(domain=_names(kind, t), range=[colours[c] for c in codes])
 
 
-def _title(text: str, n: int | None, t: T) -> alt.TitleParams:
-    sub = t("seg.chart_n", n=f"{n:,}") if n is not None else ""
+def _title(text: str, n: int | None, t: T, span: str | None = None) -> alt.TitleParams:
+    """Title with "<span> · n = …" under it (``span``: the date range a history chart covers)."""
+    sub = " · ".join(x for x in (span, t("seg.chart_n", n=f"{n:,}") if n is not None else None) if x)
     return alt.TitleParams(text=text, subtitle=sub, anchor="start", fontSize=15, subtitleColor="#6b7280")
+
+
+def _month_end_axis(months: pd.Series) -> alt.Axis:
+    """One tick per point (month ends), labelled with its month. Left to itself a time axis
+    picks weekly ticks for a short range and prints "2026-10" four times."""
+    days = sorted({m.date() for m in pd.to_datetime(months)})
+    return alt.Axis(format="%Y-%m", values=[alt.DateTime(year=d.year, month=d.month, date=d.day) for d in days],
+                    labelAngle=-40, labelOverlap="parity")
 
 
 # --- Segments ----------------------------------------------------------------------------
@@ -194,15 +203,16 @@ def breakdown_bars(table: pd.DataFrame, group_title: str, t: T) -> alt.Chart:
 # --- Lifecycle ---------------------------------------------------------------------------
 
 
-def stage_trend(counts: pd.DataFrame, t: T) -> alt.Chart:
-    """Customers per stage at each month end (stacked areas); columns month_end, stage, customers."""
+def stage_trend(counts: pd.DataFrame, t: T, span: str | None = None) -> alt.Chart:
+    """Customers per stage at each month end (stacked areas); columns month_end, stage, customers.
+    ``span`` (the date range shown) goes under the title."""
     data = counts.copy()
     data["label"] = data["stage"].map(label_of("stage", t))
     data["month"] = pd.to_datetime(data["month_end"])
     last = data[data["month"] == data["month"].max()]
     n = int(last["customers"].sum()) if len(last) else 0
-    return alt.Chart(data, title=_title(t("life.chart_trend"), n, t)).mark_area(opacity=0.9).encode(
-        x=alt.X("month:T", title=t("life.axis_month"), axis=alt.Axis(format="%Y-%m")),
+    return alt.Chart(data, title=_title(t("life.chart_trend"), n, t, span)).mark_area(opacity=0.9).encode(
+        x=alt.X("month:T", title=t("life.axis_month"), axis=_month_end_axis(data["month"])),
         y=alt.Y("customers:Q", title=t("seg.axis_customers"), stack="zero"),
         color=alt.Color("label:N", scale=_colour_scale("stage", t),
                         legend=alt.Legend(title=t("metrics.lifecycle_stage"), orient="bottom")),
@@ -217,10 +227,11 @@ def stage_trend(counts: pd.DataFrame, t: T) -> alt.Chart:
     ).properties(height=420)
 
 
-def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
+def funnel_bars(funnel: pd.DataFrame, t: T, when: str | None = None) -> alt.Chart:
     """Funnel steps as bars with the share of all and the drop-off from the step before.
 
     ``funnel`` columns (``lifecycle.funnel``): step (code), customers, share_of_all, drop_off (0–1 or NaN).
+    ``when`` (e.g. "as of 2026-10-31") goes under the title.
     """
     data = funnel.copy()
     data["label"] = data["step"].map(lambda s: t(f"metrics.funnel.{s}"))
@@ -230,7 +241,7 @@ def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
     ]
     n = int(data["customers"].iloc[0]) if len(data) else 0
     order = data["label"].tolist()
-    base = alt.Chart(data, title=_title(t("life.chart_funnel"), n, t))
+    base = alt.Chart(data, title=_title(t("life.chart_funnel"), n, t, when))
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=200))
     bars = base.mark_bar(color="#2ca58d", cornerRadiusEnd=3).encode(
         y=y, x=alt.X("customers:Q", title=t("seg.axis_customers"),
@@ -246,21 +257,25 @@ def funnel_bars(funnel: pd.DataFrame, t: T) -> alt.Chart:
     return (bars + text).properties(height=60 * len(data) + 120)
 
 
-def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T) -> alt.Chart:
+def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T, span: str | None = None) -> alt.Chart:
     """Retention by first-order month (rows) × months since (columns).
 
     ``cells`` columns (``lifecycle.cohort_retention``): cohort (month start), cohort_size,
-    month_offset, value (0–1; revenue retention can exceed 1).
+    month_offset, value (0–1; revenue retention can exceed 1). Colours run from 0 to 100 %
+    whatever the range (a short range's cells would otherwise all look extreme); above 100 %
+    is the darkest. ``span`` (the date range) goes under the title. Columns are 52 px wide, so
+    a short range is a compact table (show it at its own width) rather than stretched bands.
     """
     data = cells.copy()
     data["cohort_label"] = pd.to_datetime(data["cohort"]).dt.strftime("%Y-%m")
     n = int(data.drop_duplicates("cohort_label")["cohort_size"].sum()) if len(data) else 0
     title = t("life.chart_cohort_customers") if measure == "customers" else t("life.chart_cohort_revenue")
-    base = alt.Chart(data, title=_title(title, n, t))
+    base = alt.Chart(data, title=_title(title, n, t, span))
     rect = base.mark_rect().encode(
         x=alt.X("month_offset:O", title=t("life.axis_months_since"), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("cohort_label:O", title=t("life.axis_cohort")),
-        color=alt.Color("value:Q", title=t("life.col_retention"), scale=alt.Scale(scheme="teals"),
+        color=alt.Color("value:Q", title=t("life.col_retention"),
+                        scale=alt.Scale(scheme="teals", domain=[0, 1], clamp=True),
                         legend=alt.Legend(format="%")),
         tooltip=[
             alt.Tooltip("cohort_label:O", title=t("life.axis_cohort")),
@@ -273,17 +288,18 @@ def cohort_heatmap(cells: pd.DataFrame, measure: str, t: T) -> alt.Chart:
         x="month_offset:O", y="cohort_label:O", text=alt.Text("value:Q", format=".0%"),
         color=alt.condition(alt.datum.value > 0.6, alt.value("white"), alt.value("#111827")),
     )
-    return (rect + text).properties(height=alt.Step(24))
+    return (rect + text).properties(height=alt.Step(26), width=alt.Step(52))
 
 
-def churn_rate_line(rates: pd.DataFrame, t: T) -> alt.Chart:
-    """Monthly churn rate (``lifecycle.churn_rate_by_month``: month_end, active_start, churned, churn_rate)."""
+def churn_rate_line(rates: pd.DataFrame, t: T, span: str | None = None) -> alt.Chart:
+    """Monthly churn rate (``lifecycle.churn_rate_by_month``: month_end, active_start, churned,
+    churn_rate); ``span`` (the date range shown) goes under the title."""
     data = rates.dropna(subset=["churn_rate"]).copy()
     data["month"] = pd.to_datetime(data["month_end"])
     n = int(data["active_start"].iloc[-1]) if len(data) else 0
-    base = alt.Chart(data, title=_title(t("life.churn_rate_title"), n, t))
+    base = alt.Chart(data, title=_title(t("life.churn_rate_title"), n, t, span))
     line = base.mark_line(point=True, color="#d1495b").encode(
-        x=alt.X("month:T", title=t("life.axis_month"), axis=alt.Axis(format="%Y-%m")),
+        x=alt.X("month:T", title=t("life.axis_month"), axis=_month_end_axis(data["month"])),
         y=alt.Y("churn_rate:Q", title=t("life.axis_churn_rate"), axis=alt.Axis(format="%")),
         tooltip=[
             alt.Tooltip("month:T", title=t("life.axis_month"), format="%Y-%m-%d"),

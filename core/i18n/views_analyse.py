@@ -87,18 +87,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "No customers under the current filters. Widen the sidebar filters or import data.",
     ),
     "life.as_of_note": (
-        "阶段卡片和漏斗按参考日期 {as_of} 计算，不随日期范围变化；阶段趋势、流失率、同期群和阶段迁移看日期范围 {span}。",
-        "Stage cards and funnel: as of the reference date {as_of}, whatever the date range. "
-        "Stages over time, churn rate, cohorts and transitions: the date range {span}.",
+        "阶段卡片和漏斗按参考日期 {as_of} 计算，不随日期范围变化；阶段趋势、流失率、同期群和阶段迁移按日期范围 {span}。",
+        "The stage cards and the funnel are as of the reference date {as_of} and do not follow the date "
+        "range; stages over time, churn rate, cohorts and transitions cover {span}.",
     ),
+    "life.as_of": ("截至参考日期 {as_of}", "as of the reference date {as_of}"),
     "life.one_month": (
         "日期范围只涉及一个月，因此从之前的月末 {start} 开始。",
         "The date range touches one month only, so the month end before it ({start}) is included.",
     ),
     "life.cohort_note": (
-        "每行是首次下单落在日期范围内的月份的客户；只计 {end} 及之前的订单。",
-        "Each row: the customers whose first order ever fell in that month of the date range; "
-        "orders counted up to {end}.",
+        "每一行是在该月首次下单的客户（首购月份在日期范围内）；只计 {end} 及之前的订单。",
+        "Each row: the customers whose first order ever was in that month (first-order months in the "
+        "date range); orders counted up to {end}.",
     ),
     "life.cohort_capped": (
         "日期范围共 {months} 个月，为便于阅读只显示最近 {shown} 个首购月份（自 {start} 起）。",

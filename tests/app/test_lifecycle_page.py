@@ -95,7 +95,7 @@ def test_cards_stay_as_of_the_reference_date_whatever_the_range(demo_db_copy: Pa
     long = run_page(demo_db_copy, monkeypatch, "en", period=daterange.from_preset("24m", as_of))
     assert [m.value for m in short.metric] == [m.value for m in long.metric]
     note = short.caption[1].value  # under the cards (the first caption is the page intro)
-    assert f"as of the reference date {as_of.isoformat()}" in note
+    assert f"as of the reference date {as_of.isoformat()} and do not follow" in note
     assert "2026-08 – 2026-10" in note  # and where the range applies: the charts below
 
 
@@ -115,6 +115,7 @@ def test_stage_trend_and_churn_rate_have_the_six_month_ends_of_the_range(
     got = trend.assign(month_end=pd.to_datetime(trend["month_end"]).dt.date)[["month_end", "stage", "customers"]]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), core, check_dtype=False)
     assert subtitle(spec).startswith("2026-05 – 2026-10 · ")
+    assert len(spec["encoding"]["x"]["axis"]["values"]) == 6  # a tick per month end, not per week
 
     spec, rates = chart(at, 1, "churn_rate")
     core_rates = lifecycle.churn_rate_by_month(con, settings(), Filters(), ends=ends)
@@ -230,13 +231,17 @@ def test_owner_filter_narrows_the_stages(demo_db_copy: Path, monkeypatch: pytest
     assert [m.value for m in at.metric] == [f"{n:,}" for n in mine["customers"]]
 
 
-def test_funnel_tab_shows_core_steps(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = run_page(demo_db_copy, monkeypatch, "en")
+def test_funnel_tab_shows_core_steps_as_of_the_reference_date(demo_db_copy: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run_page(demo_db_copy, monkeypatch, "en", period=daterange.from_preset("3m", settings().as_of))
     open_tab(at, "Funnel")
     loyal = lifecycle.funnel(context.cursor(), settings(), Filters())
     assert not at.exception
     assert "5 orders" in at.caption[-1].value  # the loyal rule is spelled out with the threshold
+    spec, steps = chart(at, 0, "step")
+    assert steps["customers"].tolist() == loyal["customers"].tolist()  # not narrowed to the 3 months
     assert loyal["customers"].is_monotonic_decreasing
+    assert subtitle(spec).startswith(f"as of the reference date {settings().as_of.isoformat()} · n = ")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
