@@ -72,7 +72,19 @@ class DateRange:
         return len(self.month_starts())
 
     def previous(self) -> DateRange:
-        """The range of the same number of days just before this one (for "vs previous")."""
+        """The range to compare with ("vs previous"), just before this one.
+
+        A range starting on the 1st (every preset) moves back by its number of months, ends
+        included: 2025-11-01…2026-10-15 → 2024-11-01…2025-10-15, so both cover the same part
+        of the year and read naturally. Any other range: the same number of days just before.
+        """
+        if self.start.day == 1:
+            n = self.months
+            end = self.end
+            shifted = add_months(end, -n)
+            last = month_end(shifted)
+            p_end = last if end == month_end(end) else shifted.replace(day=min(end.day, last.day))
+            return DateRange(add_months(self.start, -n), p_end, "custom")
         end = self.start - timedelta(days=1)
         return DateRange(end - timedelta(days=self.days - 1), end, "custom")
 

@@ -50,11 +50,25 @@ def test_custom_range_with_both_days_after_the_reference_date_collapses_to_it() 
     assert (r.start, r.end, r.days) == (AS_OF, AS_OF, 1)
 
 
-def test_previous_range_has_the_same_number_of_days_just_before() -> None:
-    r = daterange.from_preset("3m", AS_OF)  # 2026-08-01 … 10-31 = 92 days
-    p = r.previous()
-    assert r.days == 92
+def test_previous_of_whole_months_is_the_months_before() -> None:
+    p = daterange.from_preset("3m", AS_OF).previous()  # 2026-08-01 … 10-31
     assert (p.start, p.end, p.days) == (date(2026, 5, 1), date(2026, 7, 31), 92)
+
+
+def test_previous_of_a_month_aligned_range_ending_mid_month_ends_on_the_same_day() -> None:
+    r = daterange.from_preset("12m", date(2026, 10, 15))  # 2025-11-01 … 2026-10-15
+    p = r.previous()
+    assert (p.start, p.end) == (date(2024, 11, 1), date(2025, 10, 15))
+    # a 31st moved into a 30-day month stops at that month's end
+    q = daterange.custom(date(2026, 3, 1), date(2026, 5, 31), date(2026, 5, 31)).previous()
+    assert (q.start, q.end) == (date(2025, 12, 1), date(2026, 2, 28))
+    m = daterange.custom(date(2026, 3, 1), date(2026, 3, 30), date(2026, 5, 31)).previous()
+    assert (m.start, m.end) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_previous_of_any_other_range_has_the_same_number_of_days_just_before() -> None:
+    p = daterange.custom(date(2026, 2, 10), date(2026, 2, 19), AS_OF).previous()  # 10 days
+    assert (p.start, p.end, p.days) == (date(2026, 1, 31), date(2026, 2, 9), 10)
 
 
 def test_a_range_that_ends_before_it_starts_is_refused() -> None:
