@@ -55,6 +55,9 @@ def _target_line(code: str, unit: str) -> str:
             return t("overview.target_partial", covered=int(row["months_set"]), needed=int(row["months_needed"]))
         return t("overview.no_target")
     target = fmt.by_unit(row["target"], unit, ctx.lang)
+    if unit in ("money", "count") and not ctx.filters.is_empty():
+        # a company total against a filtered part (a segment, a region, one manager's book)
+        return t("overview.target_company", target=target)
     if not row["higher_is_better"]:
         return t("overview.target_lower", target=target) + (" ✓" if row["met"] else " ✗")
     return t("overview.target", target=target, progress=fmt.pct(100 * row["progress"], 0)) + (

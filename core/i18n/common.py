@@ -29,11 +29,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "sidebar.range": ("日期范围", "Date range"),
     "sidebar.range_help": (
-        "趋势图、周期指标、问卷与投诉统计、同期群都只看这段时间内发生的事；"
+        "趋势图、总览的「所选日期范围」指标、生命周期历史与同期群、满意度与投诉统计都只看这段时间内发生的事；"
         "客户细分、价值分层、生命周期阶段和流失风险仍按参考日期判断。",
-        "Trends, period KPIs, survey and complaint figures and cohorts count only what happened "
-        "in this range; segments, value tiers, lifecycle stages and churn risk are still judged "
-        "as of the reference date.",
+        "Trends, the Overview's \"selected date range\" KPIs, lifecycle history and cohorts, and "
+        "satisfaction and complaint figures count only what happened in this range; segments, value "
+        "tiers, lifecycle stages and churn risk are still judged as of the reference date.",
     ),
     "sidebar.range.3m": ("近 3 个月", "Last 3 months"),
     "sidebar.range.6m": ("近 6 个月", "Last 6 months"),

@@ -26,6 +26,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.target": ("目标 {target} · 达成 {progress}", "Target {target} · {progress} reached"),
     "overview.target_lower": ("目标 ≤ {target}", "Target ≤ {target}"),
     "overview.no_target": ("未设目标", "No target set"),
+    "overview.target_company": ("全公司目标 {target}（已筛选，不比较）", "Company target {target} (filtered: not compared)"),
     "overview.target_partial": (
         "目标仅覆盖 {covered}/{needed} 个月",
         "Targets cover {covered} of {needed} months only",

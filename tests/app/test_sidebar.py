@@ -105,3 +105,14 @@ def test_active_filters_are_named_above_the_page(demo_db_copy: Path, monkeypatch
 def test_no_filter_no_line(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = signed_in_app(demo_db_copy, monkeypatch, lang="zh")
     assert not [c.value for c in at.main.caption if "当前筛选" in c.value]
+
+
+def test_company_targets_are_not_compared_with_a_filtered_total(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="en", segment="champions")
+    captions = [c.value for c in at.main.caption]
+    assert any(c.startswith("Company target ¥720.0K (filtered: not compared)") for c in captions)
+    assert not any(c.startswith("Target ¥720.0K") for c in captions)
+    assert any(c.startswith("Target +20") for c in captions)  # NPS: a rate target still applies
+    whole = signed_in_app(demo_db_copy, monkeypatch, lang="en")
+    assert any(c.value.startswith("Target ¥720.0K") for c in whole.main.caption)
