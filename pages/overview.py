@@ -87,12 +87,12 @@ for row_codes in (CARDS[:4], CARDS[4:]):
 trend = cached(kpi.monthly_trend)(ctx, start=span.start, end=span.end)
 span_label = charts.span_label(span.start, span.end)
 left, right = st.columns(2)
-left.altair_chart(charts.revenue_bars(trend, ctx.lang, span_label), use_container_width=True)
-right.altair_chart(charts.active_line(trend, ctx.lang, span_label), use_container_width=True)
+left.altair_chart(charts.revenue_bars(trend, ctx.lang, span_label), width="stretch")
+right.altair_chart(charts.active_line(trend, ctx.lang, span_label), width="stretch")
 
 stage_col, alert_col = st.columns([2, 3])
 stage_col.altair_chart(charts.stage_bars(cached(lifecycle.stage_counts)(ctx), ctx.lang),
-                       use_container_width=True)
+                       width="stretch")
 
 with alert_col:
     st.subheader(t("overview.alerts"))
@@ -120,5 +120,5 @@ with alert_col:
                 t("overview.col.owner"): top["owner"],
                 t("overview.col.detail"): [detail(r) for _, r in top.iterrows()],
             })
-            st.dataframe(show, hide_index=True, use_container_width=True)
+            st.dataframe(show, hide_index=True, width="stretch")
             st.page_link(target_page, label=t("overview.alert.open"), icon=":material/arrow_forward:")

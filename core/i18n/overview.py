@@ -34,7 +34,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.prev": ("上期 {value}", "Previous {value}"),
     "overview.followups_value": ("{done} / {planned}", "{done} / {planned}"),
     "overview.kpi.followups": ("跟进完成 / 计划", "Follow-ups done / planned"),
-    "overview.trend.title": ("月度营收与活跃客户", "Monthly revenue and active customers"),
     "overview.trend.revenue": ("营收（元）", "Revenue (¥)"),
     "overview.trend.active": ("活跃客户数", "Active customers"),
     "overview.trend.month": ("月份", "Month"),
