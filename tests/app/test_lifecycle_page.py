@@ -138,6 +138,26 @@ def test_a_one_month_range_starts_the_trend_at_the_month_end_before(demo_db_copy
         date(2026, 9, 30), date(2026, 10, 31))
 
 
+def test_a_range_ending_before_the_reference_date_stops_its_history_there(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    period = daterange.custom(date(2026, 1, 1), date(2026, 3, 15), settings().as_of)
+    at = run_page(demo_db_copy, monkeypatch, "en", period=period)
+    at_end = Settings(as_of=date(2026, 3, 15))  # nothing after the range's end has happened yet
+    ends = [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 15)]
+    _, trend = chart(at, 0, "stage")
+    assert sorted(set(pd.to_datetime(trend["month_end"]).dt.date)) == ends
+    core = lifecycle.stages_at_month_ends(context.cursor(), at_end, Filters(), ends=ends)
+    assert trend["customers"].tolist() == core["customers"].tolist()
+    cards = lifecycle.stage_counts(context.cursor(), settings(), Filters())
+    assert [m.value for m in at.metric] == [f"{n:,}" for n in cards["customers"]]  # still as of 2026-10-31
+    open_tab(at, "Cohort retention")
+    _, cells = chart(at, 0, "cohort_label")
+    assert sorted(set(cells["cohort_label"])) == ["2026-01", "2026-02", "2026-03"]
+    assert cells.groupby("cohort_label")["month_offset"].max().to_dict() == {"2026-01": 2, "2026-02": 1, "2026-03": 0}
+    open_tab(at, "Transitions")
+    assert at.selectbox(key="life.to").options[-1] == "2026-03-15"
+
+
 def test_cohort_rows_are_the_first_order_months_of_the_range(demo_db_copy: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     period = daterange.from_preset("6m", settings().as_of)
