@@ -23,7 +23,7 @@ if PICK not in st.session_state and st.query_params.get(QP_SEGMENT) in SEGMENTS:
     st.session_state[PICK] = st.query_params[QP_SEGMENT]
 
 st.title(t("nav.segments"))
-st.caption(t("seg.intro"))
+st.caption(t("seg.intro", as_of=ctx.as_of.isoformat()))
 
 try:
     view = cached(views_analyse.segments_view)(ctx)  # one scan of the orders for the whole page

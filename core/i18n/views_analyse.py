@@ -21,10 +21,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg.error_title": ("无法计算：{message}", "Cannot compute this: {message}"),
     # --- Segments page ---
     "seg.intro": (
-        "按 RFM（最近一次购买、购买频次、消费金额）把已下单客户分为八类，并按消费贡献分为 A/B/C 三级。"
-        "点击柱形查看该类客户名单。",
+        "按 RFM（最近一次购买、购买频次、消费金额）把已下单客户分为八类，并按消费贡献分为 A/B/C 三级，"
+        "截至参考日期 {as_of}。点击柱形查看该类客户名单。",
         "Customers with orders, split into eight RFM groups (recency, frequency, monetary) and "
-        "A/B/C value tiers. Click a bar to see that segment's customers.",
+        "A/B/C value tiers as of the reference date {as_of}. Click a bar to see that segment's customers.",
     ),
     "seg.empty": (
         "当前筛选下没有已下单的客户，无法细分。请放宽侧边栏的筛选条件或导入订单数据。",
