@@ -23,6 +23,14 @@ TEST_USERS = (  # username, role, owner_name (李娜 is one of the demo's accoun
 os.environ.setdefault("KEHU_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
 
 
+@pytest.fixture(autouse=True)
+def _never_the_repo_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may open data/kehu.duckdb (a running app holds its lock, and numbers read from it
+    are not the fixture's): unless a test points KEHU_DB elsewhere, it names a fresh file in the
+    test's own folder, so an accidental use stays in that folder and sees none of the fixture's data."""
+    monkeypatch.setenv("KEHU_DB", str(tmp_path / "not-configured.duckdb"))
+
+
 @pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DuckDB file with the default demo company (2,000 customers, seed 42), built once."""

@@ -38,7 +38,7 @@ def run_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str = "en",
 
 
 def core_summary(db_path: Path, filters: Filters = NO_FILTER) -> pd.DataFrame:
-    con = context.cursor()
+    con = context._connection(str(db_path)).cursor()  # this file, whatever KEHU_DB says
     return segments.summary(con, Settings(as_of=context.latest_order_date(con)), filters)
 
 
