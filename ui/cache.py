@@ -59,13 +59,21 @@ def shared(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> T:
         if fn is customer_base and ctx.filters.segments and not args and not kwargs:
             # the chosen segments' rows of the population's shared table: no second scan
-            whole = wrapper(dataclasses.replace(ctx, filters=ctx.filters.without_segments()))
-            return narrow_to_segments(ctx.con, ctx.settings, ctx.filters, whole)  # type: ignore[return-value]
+            narrowed = _segment_base(str(db_path()), ctx.data_version, ctx.settings, ctx.filters, ctx)
+            return narrowed.copy(deep=False)  # type: ignore[return-value]
         result = _shared_call(str(db_path()), fn.__module__, fn.__name__, ctx.data_version, ctx.settings,
                               ctx.filters, tuple(args), tuple(sorted(kwargs.items())))
         return result.copy(deep=False) if isinstance(result, pd.DataFrame) else result
 
     return wrapper
+
+
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=3600)
+def _segment_base(database: str, version: int, settings: Any, filters: Any, _ctx: Ctx) -> pd.DataFrame:
+    """The chosen segments' rows of the shared per-customer table, kept like the table itself
+    (narrowing a million rows by a set of ids costs about a second per rerun otherwise)."""
+    whole = shared(customer_base)(dataclasses.replace(_ctx, filters=filters.without_segments()))
+    return narrow_to_segments(cursor(), settings, filters, whole)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, ttl=3600)
