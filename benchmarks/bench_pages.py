@@ -1,11 +1,14 @@
 """Filter change → rendered page, measured in Chromium against ``streamlit run`` (issue 5).
 
-For each page: sign in, open it (cold), then switch the region filter back and forth between two
-values (clearing it first, untimed); after each value has been seen once its results are cached, so the later switches measure
-the warm path a manager feels. Also records the bytes the server sent over the websocket per
-rerun (a proxy for rows sent to the browser). Writes ``results/pages.json``.
+For each page: sign in, open it (cold), then switch one sidebar control back and forth between
+two values (a multiselect is cleared first, untimed); after each value has been seen once its
+results are cached, so the later switches measure the warm path a manager feels. The control is
+the region filter (default), the RFM segment filter or the date range preset (``--filter``).
+Also records the bytes the server sent over the websocket per rerun (a proxy for rows sent to
+the browser). Writes ``results/pages.json`` (``pages_<filter>.json`` for the other controls).
 
     python benchmarks/bench_pages.py [--db benchmarks/out/bench.duckdb] [--switches 10]
+                                     [--filter region|segment|range] [--pages overview,lifecycle]
 """
 
 from __future__ import annotations
@@ -51,30 +54,39 @@ def _regions(path: Path) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _region_box(page):
-    return page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+FILTERS = ("region", "segment", "range")
+SEGMENT_CHOICES = ["重要价值客户", "一般挽留客户"]  # typed into the zh segment filter
+RANGE_CHOICES = ["近 3 个月", "近 6 个月"]
+_LABELS = {"region": "区域", "segment": "客户细分", "range": "日期范围"}
 
 
-def _clear_region(page) -> None:
-    clear = _region_box(page).get_by_label("Clear all")
+def _box(page, control: str):
+    kind = "stSelectbox" if control == "range" else "stMultiSelect"
+    return page.locator(f'[data-testid="stSidebar"] [data-testid="{kind}"]').filter(has_text=_LABELS[control]).first
+
+
+def _clear(page, control: str) -> None:
+    if control == "range":
+        return  # a selectbox is switched, not cleared
+    clear = _box(page, control).get_by_label("Clear all")
     if clear.count():
         clear.first.click()
         wait_for_app(page, timeout_ms=600_000)
 
 
-def _set_region(page, value: str) -> None:
-    """Choose ``value`` in the (empty) region filter the way a person does."""
-    _region_box(page).locator("input").click()
+def _choose(page, control: str, value: str) -> None:
+    """Choose ``value`` in the sidebar control the way a person does (type, Enter)."""
+    _box(page, control).locator("input").click()
     page.keyboard.type(value)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
 
 
-def run(db: Path, switches: int, pages: list[str] = PAGES) -> dict:
+def run(db: Path, switches: int, pages: list[str] = PAGES, control: str = "region") -> dict:
     from playwright.sync_api import sync_playwright
 
     _ensure_db(db)
-    regions = _regions(db)
+    choices = {"region": _regions(db), "segment": SEGMENT_CHOICES, "range": RANGE_CHOICES}[control]
     log = ROOT / "benchmarks" / "out" / "bench_pages.log"
     app = start_app(db, log, {"KEHU_IDLE_MINUTES": "600"})
     results: dict[str, dict] = {}
@@ -100,10 +112,10 @@ def run(db: Path, switches: int, pages: list[str] = PAGES) -> dict:
                 cold = time.perf_counter() - t0
                 timings, sizes = [], []
                 for i in range(switches + 2):
-                    _clear_region(page)  # not timed: one change is measured, the choice below
+                    _clear(page, control)  # not timed: one change is measured, the choice below
                     sent["bytes"] = 0
                     t0 = time.perf_counter()
-                    _set_region(page, regions[i % 2])
+                    _choose(page, control, choices[i % 2])
                     wait_for_app(page, timeout_ms=600_000)
                     elapsed = time.perf_counter() - t0 - 0.3  # wait_for_app's settle pause
                     if i >= 2:  # both values seen once: the cache is warm
@@ -131,17 +143,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "benchmarks" / "out" / "bench.duckdb")
     parser.add_argument("--switches", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pages.json")
+    parser.add_argument("--out", type=Path, default=None, help="default results/pages.json (pages_<filter>.json)")
+    parser.add_argument("--filter", choices=FILTERS, default="region", help="the sidebar control switched")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset of " + ",".join(PAGES))
     args = parser.parse_args()
-    pages = run(args.db, args.switches, [p for p in args.pages.split(",") if p in PAGES])
+    pages = run(args.db, args.switches, [p for p in args.pages.split(",") if p in PAGES], args.filter)
+    suffix = "" if args.filter == "region" else f"_{args.filter}"
+    args.out = args.out or ROOT / "benchmarks" / "results" / f"pages{suffix}.json"
     import duckdb
 
     con = duckdb.connect(str(args.db), read_only=True)
     size = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("customers", "orders", "surveys")}
     con.close()
     out = {
-        "benchmark": "filter change to rendered page in Chromium (warm cache), per page",
+        "benchmark": f"{args.filter} change to rendered page in Chromium (warm cache), per page",
+        "control": args.filter,
         "database": {"path": str(args.db), **size},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_avg_1min_after": round(os.getloadavg()[0], 2)},
