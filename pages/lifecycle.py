@@ -16,7 +16,7 @@ from core import export, views_analyse
 from core.daterange import add_months, month_start
 from core.errors import KehuError
 from core.metrics import lifecycle
-from core.metrics.lifecycle import STAGES, previous_month_end
+from core.metrics.lifecycle import FROM_STAGES, STAGES, previous_month_end
 from ui import charts_segments as charts
 from ui import context
 from ui import format as fmt
@@ -66,6 +66,7 @@ def _trend() -> None:
     shown = span_label(ends[0], rng.end) if len(rng.month_ends()) == 1 else span
     left, right = st.columns([3, 2], gap="large")
     left.altair_chart(charts.stage_trend(history.stages, t, shown), width="stretch")
+    left.caption(t("life.trend_note"))
     right.altair_chart(charts.churn_rate_line(history.churn, t, shown), width="stretch")
     right.caption(t("life.churn_rate_note", days=ctx.settings.churn_days))
     if len(rng.month_ends()) == 1:
@@ -105,17 +106,20 @@ def _transitions() -> None:
     matrix = cached(lifecycle.transitions)(history_ctx, from_month=start, to_month=end)
     st.altair_chart(charts.transition_heatmap(
         matrix, "stage", t, t("life.transition_title", start=start.isoformat(), end=end.isoformat()),
-        t("life.axis_from"), t("life.axis_to"), from_col="from_stage", to_col="to_stage"), width="content")
+        t("life.axis_from"), t("life.axis_to"), from_col="from_stage", to_col="to_stage",
+        from_codes=FROM_STAGES), width="content")
+    st.caption(t("life.joined_note"))
 
     st.subheader(t("life.movers_title"))
     f_from, f_to = st.columns(2)
-    any_stage: list[str | None] = [None, *STAGES]
+    any_from: list[str | None] = [None, *FROM_STAGES]  # "joined" only ever starts a move
+    any_to: list[str | None] = [None, *STAGES]
 
     def show_stage(code: str | None) -> str:
         return t("sidebar.all") if code is None else stage_label(code)
 
-    from_stage = f_from.selectbox(t("life.movers_filter_from"), any_stage, format_func=show_stage, key="life.mv_from")
-    to_stage = f_to.selectbox(t("life.movers_filter_to"), any_stage, format_func=show_stage, key="life.mv_to")
+    from_stage = f_from.selectbox(t("life.movers_filter_from"), any_from, format_func=show_stage, key="life.mv_from")
+    to_stage = f_to.selectbox(t("life.movers_filter_to"), any_to, format_func=show_stage, key="life.mv_to")
     moved = cached(lifecycle.movers)(history_ctx, from_month=start, to_month=end, from_stage=from_stage,
                                      to_stage=to_stage, limit=MOVERS_LIMIT)
     n_moved = int(moved["total"].iloc[0]) if len(moved) else 0

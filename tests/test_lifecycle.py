@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from core import segment_scope
+from core.errors import KehuError
 from core.filters import Filters
 from core.metrics import lifecycle
 from core.metrics.base import customer_base
@@ -202,7 +204,8 @@ def test_transition_matrix_between_two_month_ends() -> None:
     )
     nonzero = {(r.from_stage, r.to_stage): r.customers for r in m.itertuples() if r.customers}
     assert nonzero == {("new", "at_risk"): 1, ("potential", "new"): 1, ("potential", "potential"): 1}
-    assert len(m) == 36
+    assert len(m) == 42  # joined + six stages → six stages
+    assert m["from_stage"].drop_duplicates().tolist() == list(lifecycle.FROM_STAGES)
 
 
 def test_movers_are_the_customers_who_changed_stage_by_value() -> None:
@@ -369,3 +372,131 @@ def test_history_views_of_an_empty_database_are_zero_rows_of_the_grid_not_errors
     assert len(counts) == 18 and counts["customers"].sum() == 0
     rates = lifecycle.churn_rate_by_month(con, Settings(), months=3)
     assert rates["active_start"].tolist() == [0, 0, 0] and rates["churn_rate"].isna().all()
+
+
+# --- the customer file grows: nobody has a stage before they are in it ----------------------
+
+
+def signup(shop: Shop, **days: str | None) -> Shop:
+    """Set signup dates (``Shop.customer`` leaves them NULL = unknown, always in the file)."""
+    for cid, day in days.items():
+        shop.con.execute("UPDATE customers SET signup_date = ?::DATE WHERE customer_id = ?", [day, cid])
+    return shop
+
+
+def signup_shop() -> Shop:
+    """as_of 2024-06-30; month ends Jan 31, Mar 31, May 31 (and as_of itself).
+
+    whale (signed up 2023-01-01): 1,000,000 on 2023-06-01, 2024-01-20, 03-20, 05-20: tier A,
+      never quiet for long → loyal at every date (the others spend ≤ 100: never A).
+    buyer (2023-01-01): one order 2024-01-10 → new at Jan 31 (21 days) and Mar 31 (81),
+      at_risk at May 31 (142) and Jun 30 (172).
+    old (2023-06-01) and unk (no signup date): never order → potential at every date.
+    feb (2024-02-15): never orders → not in the file at Jan 31; potential from Mar 31.
+    apr (2024-04-10): orders 2024-04-20 → in the file from Apr 10: new at May 31 (41), Jun 30 (71).
+    early (signup 2024-05-01, but ordered 2024-03-05): in the file from its order (the data beats
+      a late signup date) → new at Mar 31 (26) and May 31 (87); at_risk at Jun 30 (117).
+    cancel (2024-04-01): a cancelled order 2024-03-01 does not count → not in the file at Mar 31
+      although it has an order row; potential at May 31.
+    future (2024-07-15, after as_of): never orders → in no stage at any date, as_of included.
+    """
+    shop = Shop().customers("whale", "buyer", "old", "apr", "cancel", "future")
+    shop.customers("unk", "feb", "early", region="west")
+    for day in ("2023-06-01", "2024-01-20", "2024-03-20", "2024-05-20"):
+        shop.order("whale", day, 1_000_000)
+    shop.order("buyer", "2024-01-10", 100).order("apr", "2024-04-20", 100).order("early", "2024-03-05", 100)
+    shop.order("cancel", "2024-03-01", 100, "cancelled")
+    return signup(shop, whale="2023-01-01", buyer="2023-01-01", old="2023-06-01", unk=None, feb="2024-02-15",
+                  apr="2024-04-10", early="2024-05-01", cancel="2024-04-01", future="2024-07-15")
+
+
+SIGNUP_S = Settings(as_of=d("2024-06-30"))
+SIGNUP_ENDS = [date(2024, 1, 31), date(2024, 3, 31), date(2024, 5, 31), date(2024, 6, 30)]
+
+
+def test_stage_counts_count_only_the_customers_in_the_file_at_each_month_end() -> None:
+    # Jan 31: in the file whale, buyer, old, unk → potential old, unk (not the 7 of all nine
+    #   without an order). Mar 31: + feb (signed up) and early (by its order) → potential old,
+    #   unk, feb; new buyer, early. May 31: all but future → potential old, unk, feb, cancel;
+    #   new apr, early; at_risk buyer. Jun 30 (= as_of): future (signs up Jul 15) still out.
+    counts = lifecycle.stages_at_month_ends(signup_shop().con, SIGNUP_S, ends=SIGNUP_ENDS)
+    got = {end: dict(zip(part["stage"], part["customers"], strict=True)) for end, part in counts.groupby("month_end")}
+    zero = dict.fromkeys(lifecycle.STAGES, 0)
+    assert got[date(2024, 1, 31)] == {**zero, "potential": 2, "new": 1, "loyal": 1}
+    assert got[date(2024, 3, 31)] == {**zero, "potential": 3, "new": 2, "loyal": 1}
+    assert got[date(2024, 5, 31)] == {**zero, "potential": 4, "new": 2, "at_risk": 1, "loyal": 1}
+    assert got[date(2024, 6, 30)] == {**zero, "potential": 4, "new": 1, "at_risk": 2, "loyal": 1}
+
+
+def test_stages_at_lists_customers_in_the_file_and_counts_them_per_date() -> None:
+    history = lifecycle.stages_at(signup_shop().con, SIGNUP_S, None, SIGNUP_ENDS[:3])
+    rows = {(r.month_end, r.customer_id): r.lifecycle_stage for r in history.itertuples()}
+    assert (date(2024, 3, 31), "cancel") not in rows  # an uncounted order before its signup
+    assert rows[(date(2024, 5, 31), "cancel")] == "potential"
+    assert rows[(date(2024, 3, 31), "early")] == "new"  # a counted order before its signup
+    assert history.attrs["customers_at"] == {date(2024, 1, 31): 4, date(2024, 3, 31): 6, date(2024, 5, 31): 8}
+    assert history.attrs["customers"] == 9
+
+
+def test_stage_history_follows_the_region_filter_and_leaves_churn_alone() -> None:
+    # The west: unk (no signup date), feb (2024-02-15), early (ordered 2024-03-05, signed up
+    # 2024-05-01). Jan 31: unk potential. Mar 31 and May 31: unk, feb potential; early new.
+    con = signup_shop().con
+    west = lifecycle.stage_history(con, SIGNUP_S, Filters(regions=("west",)), ends=SIGNUP_ENDS[:3])
+    by_stage = west.stages.groupby("stage")["customers"].agg(list)
+    assert (by_stage["potential"], by_stage["new"]) == ([1, 2, 2], [0, 1, 1])
+    # Churn concerns counted orders only: active at Dec 31 nobody (the whale's last order was
+    # 213 days before), at Feb 29 whale and buyer, at Apr 30 whale, buyer, early, apr.
+    churn = lifecycle.stage_history(con, SIGNUP_S, ends=SIGNUP_ENDS[:3]).churn
+    assert churn["active_start"].tolist() == [0, 2, 4] and churn["churned"].tolist() == [0, 0, 0]
+
+
+def test_transitions_bring_customers_who_signed_up_in_between_from_joined() -> None:
+    # Jan 31 → May 31: old, unk potential → potential; buyer new → at_risk; whale loyal → loyal;
+    # joined → new: apr (signed up and ordered in between), early (its order put it in the file);
+    # joined → potential: feb (signed up, never ordered), cancel (signed up, order cancelled);
+    # future is in the file at neither date. The potential row is exactly Jan 31's 2 potential.
+    m = lifecycle.transitions(signup_shop().con, SIGNUP_S, from_month=date(2024, 1, 1), to_month=date(2024, 5, 1))
+    nonzero = {(r.from_stage, r.to_stage): r.customers for r in m.itertuples() if r.customers}
+    assert nonzero == {("potential", "potential"): 2, ("new", "at_risk"): 1, ("loyal", "loyal"): 1,
+                       ("joined", "new"): 2, ("joined", "potential"): 2}
+    assert m.loc[(m.from_stage == "joined") & (m.customers > 0), "share_of_from"].tolist() == [0.5, 0.5]
+
+
+def test_transitions_from_a_later_month_end_know_who_was_in_the_file_then() -> None:
+    # Mar 31 → May 31: feb and early were in the file at Mar 31 (signup / order) → not joined.
+    # joined: apr → new, cancel → potential (its cancelled March order did not put it in the file).
+    m = lifecycle.transitions(signup_shop().con, SIGNUP_S, from_month=date(2024, 3, 1), to_month=date(2024, 5, 1))
+    nonzero = {(r.from_stage, r.to_stage): r.customers for r in m.itertuples() if r.customers}
+    assert nonzero == {("potential", "potential"): 3, ("new", "new"): 1, ("new", "at_risk"): 1,
+                       ("loyal", "loyal"): 1, ("joined", "new"): 1, ("joined", "potential"): 1}
+
+
+def test_movers_from_joined_include_those_without_an_order() -> None:
+    con = signup_shop().con
+    moved = lifecycle.movers(con, SIGNUP_S, from_month=date(2024, 1, 1), to_month=date(2024, 5, 1),
+                             from_stage="joined")
+    assert moved["customer_id"].tolist() == ["apr", "early", "cancel", "feb"]  # 100, 100, then 0 by id
+    assert moved["total"].tolist() == [4] * 4 and moved["to_stage"].tolist() == ["new", "new", "potential", "potential"]
+    assert moved["orders_total"].tolist() == [1, 1, 0, 0] and moved["recency_days"].isna().tolist()[2:] == [True, True]
+    everyone = lifecycle.movers(con, SIGNUP_S, from_month=date(2024, 1, 1), to_month=date(2024, 5, 1))
+    assert int(everyone["total"].iloc[0]) == 5  # + buyer new → at_risk
+    west = lifecycle.movers(con, SIGNUP_S, Filters(regions=("west",)), from_month=date(2024, 1, 1),
+                            to_month=date(2024, 5, 1), from_stage="joined", to_stage="potential")
+    assert west["customer_id"].tolist() == ["feb"]
+    with pytest.raises(KehuError, match="'joined'"):
+        lifecycle.movers(con, SIGNUP_S, from_month=date(2024, 1, 1), to_month=date(2024, 5, 1), to_stage="joined")
+
+
+def test_segment_filter_narrows_the_joined_row_to_its_members() -> None:
+    # As of Jun 30 early and buyer are both quiet one-order customers (general_win_back): the
+    # segment's transitions are buyer new → at_risk and early joined → new, nothing else.
+    con = signup_shop().con
+    segment = customer_base(con, SIGNUP_S).set_index("customer_id").loc["early", "rfm_segment"]
+    f = segment_scope.resolve(con, SIGNUP_S, Filters(segments=(segment,)))
+    assert set(segment_scope.members(con, f)) == {"buyer", "early"}
+    m = lifecycle.transitions(con, SIGNUP_S, f, from_month=date(2024, 1, 1), to_month=date(2024, 5, 1))
+    nonzero = {(r.from_stage, r.to_stage): r.customers for r in m.itertuples() if r.customers}
+    assert nonzero == {("new", "at_risk"): 1, ("joined", "new"): 1}
+    counts = lifecycle.stages_at_month_ends(con, SIGNUP_S, f, ends=SIGNUP_ENDS[:2])
+    assert counts.groupby("month_end")["customers"].sum().tolist() == [1, 2]  # early from its March order

@@ -315,20 +315,26 @@ def churn_rate_line(rates: pd.DataFrame, t: T, span: str | None = None) -> alt.C
 
 
 def transition_heatmap(matrix: pd.DataFrame, kind: str, t: T, title: str, from_title: str,
-                       to_title: str, from_col: str = "from", to_col: str = "to") -> alt.Chart:
-    """From→to matrix (long: from_col, to_col, customers); the diagonal is "stayed"."""
+                       to_title: str, from_col: str = "from", to_col: str = "to",
+                       from_codes: Sequence[str] | None = None) -> alt.Chart:
+    """From→to matrix (long: from_col, to_col, customers); the diagonal is "stayed".
+
+    ``from_codes``: the rows in order when they are not the kind's codes (the lifecycle
+    transitions add ``lifecycle.JOINED`` before the stages); the columns stay the kind's codes.
+    """
     data = matrix.copy()
     fn = label_of(kind, t)
     data["from_label"] = data[from_col].map(fn)
     data["to_label"] = data[to_col].map(fn)
     order = _names(kind, t)
+    from_order = _names(kind, t, from_codes) if from_codes else order
     n = int(data["customers"].sum())
     top = float(data["customers"].max() or 1)
     data["text"] = data["customers"].map(lambda v: f"{v:,}" if v else "")
     base = alt.Chart(data, title=_title(title, n, t))
     x = alt.X("to_label:N", sort=order, title=to_title,
               axis=alt.Axis(labelAngle=-35, labelLimit=150, labelOverlap=False, orient="top"))
-    y = alt.Y("from_label:N", sort=order, title=from_title, axis=alt.Axis(labelLimit=160))
+    y = alt.Y("from_label:N", sort=from_order, title=from_title, axis=alt.Axis(labelLimit=160))
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x, y=y,
         color=alt.condition(alt.datum.customers == 0, alt.value("#f3f4f6"),

@@ -22,6 +22,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "stage.loyal": ("忠诚客户", "Loyal"),
     "stage.at_risk": ("预警客户", "At risk"),
     "stage.churned": ("流失客户", "Churned"),
+    # From-stage of a transition: not yet in the customer file at the start month end
+    "stage.joined": ("新加入", "Joined"),
     # Lifecycle funnel steps
     "metrics.funnel.all": ("全部客户", "All customers"),
     "metrics.funnel.ordered_once": ("至少下单一次", "Ordered once"),

@@ -154,6 +154,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Churn rate = of the customers active at the month start (ordered within {days} days), "
         "the share with no order for more than {days} days at the month end.",
     ),
+    "life.trend_note": (
+        "每个月末只计当时已在客户档案中的客户（注册日期不晚于该月末、没有注册日期，或此前已有有效订单），因此总数随新客户注册而增长。",
+        "Each month end counts the customers already in the customer file then (signed up by that date, "
+        "no signup date on file, or a counted order by then), so the total grows as customers sign up.",
+    ),
+    "life.joined_note": (
+        "“新加入”= 起始月末还不在客户档案中（尚未注册，也没有有效订单）、结束月末已在的客户；“潜在客户”一行只含起始月末已在档案中的客户。",
+        "\"Joined\" = customers not yet in the customer file at the start month end (not signed up, no "
+        "counted order) but in it at the end; the Potential row holds only customers in the file at the start.",
+    ),
     "life.kpi_help": ("占全部 {n} 位客户的 {pct}，消费金额 {revenue}", "{pct} of {n} customers; revenue {revenue}"),
     # --- What-if page ---
     "whatif.intro": (

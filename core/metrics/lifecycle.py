@@ -2,6 +2,13 @@
 
 ``stage_of`` is the one place the stage rules live; everything else here applies it to the
 per-customer facts as of some date, or aggregates order history in DuckDB.
+
+At a past date ``d`` only the customers already **in the customer file** have a stage: those
+with ``signup_date <= d``, or no signup date at all (unknown: assumed always there — imported
+files often lack it), or a counted order by ``d`` (the data beats a late signup date). Potential
+at ``d`` = in the file without a counted order by then; the others are not counted at ``d``.
+Between two month ends, a customer in the file at the end but not at the start comes *from*
+``JOINED`` (新加入).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core import segment_scope
 from core.errors import KehuError
@@ -33,6 +42,13 @@ from core.settings import Settings
 
 STAGES: tuple[str, ...] = ("potential", "new", "active", "loyal", "at_risk", "churned")
 """Stage codes in display order (names in ``core/i18n/metrics.py``)."""
+
+JOINED = "joined"
+"""From-stage of a transition for customers not yet in the customer file at the start month end
+(signed up later) but in it at the end: not a stage anyone is *in* at a date."""
+
+FROM_STAGES: tuple[str, ...] = (JOINED, *STAGES)
+"""Rows of the transition matrix, in display order (joined first)."""
 
 
 def stage_of(frame: pd.DataFrame, s: Settings) -> pd.Series:
@@ -143,7 +159,7 @@ def funnel(
 # History: cohorts, stages at past month ends, transitions, churn rate
 
 ORDERS_CTE = """
-c AS (SELECT c.customer_id, c.name, c.region, c.channel, c.owner FROM customers c WHERE {where}),
+c AS (SELECT c.customer_id, c.name, c.region, c.channel, c.owner, c.signup_date FROM customers c WHERE {where}),
 ord AS (
     SELECT customer_id, order_id, min(order_date) AS order_date, sum(net) AS net
     FROM (
@@ -233,12 +249,12 @@ def cohort_retention(
 HISTORY_SQL = """
 WITH {orders},
 monthly AS (
-    SELECT customer_id, date_trunc('month', order_date)::DATE AS month,
+    SELECT customer_id, signup_date, date_trunc('month', order_date)::DATE AS month,
            count(*) FILTER (WHERE net > 0) AS orders, sum(net) AS net,
            min(order_date) FILTER (WHERE net > 0) AS first_day,
            max(order_date) FILTER (WHERE net > 0) AS last_day,
            list(order_date) FILTER (WHERE net > 0) AS month_days
-    FROM ord SEMI JOIN c USING (customer_id)
+    FROM ord JOIN (SELECT customer_id, signup_date FROM c) USING (customer_id)
     GROUP BY ALL
 ),
 -- sorted days with a counted order (repeats kept: zero differences are dropped below)
@@ -249,7 +265,7 @@ ends AS (SELECT unnest($ends::DATE[]) AS month_end),
 -- running totals per customer and active month; each such row holds for the month ends from
 -- its month up to (not including) the customer's next active month
 running AS (
-    SELECT customer_id, month,
+    SELECT customer_id, month, signup_date,
            sum(orders) OVER w AS orders_total, sum(net) OVER w AS monetary,
            min(first_day) OVER w AS first_order_date, max(last_day) OVER w AS last_order_date,
            lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS next_month
@@ -260,9 +276,12 @@ per_end AS (
     SELECT e.month_end, r.customer_id, r.orders_total::BIGINT AS orders_total,
            r.monetary::DOUBLE AS monetary,
            e.month_end - r.last_order_date AS recency_days,
-           e.month_end - r.first_order_date AS tenure_days
+           e.month_end - r.first_order_date AS tenure_days,
+           coalesce(r.signup_date <= e.month_end, TRUE) AS signed_up  -- NULL signup: always there
     FROM running r
     JOIN ends e ON e.month_end >= r.month AND (r.next_month IS NULL OR e.month_end < r.next_month)
+    -- in the customer file: a counted order by then, or signed up by then (or no signup date)
+    WHERE r.last_order_date IS NOT NULL OR coalesce(r.signup_date <= e.month_end, TRUE)
 )
 -- the median gap only decides a stage for recent customers with >= 3 orders
 SELECT pe.*, NULL::DOUBLE AS median_gap_days
@@ -280,23 +299,41 @@ ORDER BY month_end, customer_id
 """.replace("{orders}", ORDERS_CTE)
 
 
+IN_FILE_SQL = """
+WITH ends AS (SELECT unnest($ends::DATE[]) AS month_end),
+signups AS (SELECT c.signup_date, count(*) AS n FROM customers c WHERE {where} GROUP BY c.signup_date)
+SELECT e.month_end,
+       coalesce(sum(s.n) FILTER (WHERE s.signup_date IS NULL OR s.signup_date <= e.month_end), 0)::BIGINT AS signed_up,
+       coalesce(sum(s.n), 0)::BIGINT AS customers
+FROM ends e LEFT JOIN signups s ON TRUE
+GROUP BY e.month_end
+ORDER BY e.month_end
+"""
+"""Per date of ``$ends``: the customers of the filter signed up by then (or with no signup date),
+and all customers of the filter. Grouped by signup day first, so the join is days × dates."""
+
+
 def stages_at(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, ends: list[date]) -> pd.DataFrame:
-    """Stages at each date in ``ends`` (one SQL over the list of dates), for the customers with
-    any order by that date; everyone else in ``f`` is ``potential`` there (the count of all
-    customers is ``attrs["customers"]``).
+    """Stages at each date in ``ends`` (one SQL over the list of dates) of the customers in the
+    customer file at that date (module docstring: signed up by then, no signup date, or a
+    counted order by then) with any order by then; the others in the file there are
+    ``potential``. ``attrs["customers_at"]`` = {date: customers in the file at it} (potential
+    there = that count − the rows of the date that are not potential); ``attrs["customers"]``
+    = all customers of ``f``, whenever they signed up.
 
     One row per (month_end, customer) with orders_total, monetary, recency_days, tenure_days,
     abc_tier and lifecycle_stage as of that date. Simplifications, stated: an order is judged by
     its net amount as of ``as_of`` (a refund booked after a month end already counts at that
     month end), and ABC tiers use all history up to each date (``window_days`` is ignored).
     """
-    history = _history(con, s, f, ends).drop(columns="stage_code")
+    history = _history(con, s, f, ends).drop(columns=["stage_code", "signed_up"])
     history["month_end"] = history["month_end"].dt.date
     return history
 
 
 def _history(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, ends: Sequence[date]) -> pd.DataFrame:
-    """``stages_at`` with ``month_end`` left as ``datetime64`` (no Python date per row)."""
+    """``stages_at`` with ``month_end`` left as ``datetime64`` (no Python date per row), plus
+    ``stage_code`` and ``signed_up`` (signup date by the row's date, or none known)."""
     as_of = resolve_as_of(con, s)
     ends = sorted({min(e, as_of) for e in ends})
     population = None if f is None else f.without_segments()  # tiers over everyone, then narrow
@@ -310,12 +347,25 @@ def _history(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, end
         abc_tiers(part["monetary"], part["recency_days"].notna().to_numpy(), s.abc_a, s.abc_b)
         for part in (history.iloc[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
     ]) if len(history) else pd.Series(dtype="str")
-    history["stage_code"] = stage_codes(history, s)  # for counting; stages_at drops it
-    history["lifecycle_stage"] = labels(history["stage_code"].to_numpy(), STAGES)
+    codes = stage_codes(history, s)
+    counted = codes != STAGES.index("potential")
+    signed_up = history["signed_up"].to_numpy(dtype=bool)  # the SQL kept counted | signed_up
+    history["stage_code"] = codes  # for counting; stages_at drops it
+    history["lifecycle_stage"] = labels(codes, STAGES)
     if f is not None and f.segments:
-        history = history[history["customer_id"].isin(segment_scope.members(con, f))].reset_index(drop=True)
-    count_sql, count_params = bind("SELECT count(*) FROM customers c WHERE {where}", customer_where(f, "c"))
-    history.attrs["customers"] = con.execute(count_sql, count_params).fetchall()[0][0]
+        members = history["customer_id"].isin(segment_scope.members(con, f)).to_numpy()
+        history = history[members].reset_index(drop=True)
+        counted, signed_up = counted[members], signed_up[members]
+    count_sql, count_params = bind(IN_FILE_SQL, customer_where(f, "c"), ends=ends)
+    in_file = con.execute(count_sql, count_params).fetchall()
+    # in the file only through a counted order (signed up later): one per such row
+    early = history["month_end"].to_numpy()[counted & ~signed_up]
+    at = np.array(ends, dtype="datetime64[D]").astype(history["month_end"].dtype)
+    early_per_end = np.bincount(np.searchsorted(at, early), minlength=len(ends)) if len(ends) else []
+    history.attrs["customers_at"] = {
+        end: int(signed) + int(extra) for (end, signed, _), extra in zip(in_file, early_per_end, strict=True)
+    }
+    history.attrs["customers"] = int(in_file[0][2]) if in_file else 0
     return history
 
 
@@ -353,7 +403,8 @@ def stages_at_month_ends(
 ) -> pd.DataFrame:
     """Stage counts at each date of ``ends`` (e.g. ``DateRange.month_ends()``; capped at as_of),
     or else at the last ``months`` month ends (the last point is as_of itself when it is not a
-    month end). Long format: month_end, stage, customers (all six stages)."""
+    month end). Long format: month_end, stage, customers (all six stages; only the customers in
+    the customer file at that date — module docstring — so the total grows with signups)."""
     ends = _capped_ends(con, s, ends) if ends is not None else month_ends_before(resolve_as_of(con, s), months)
     return _stage_counts_at(_history(con, s, f, ends), ends)
 
@@ -364,7 +415,8 @@ def _capped_ends(con: duckdb.DuckDBPyConnection, s: Settings, ends: Sequence[dat
 
 
 def _stage_counts_at(history: pd.DataFrame, ends: list[date]) -> pd.DataFrame:
-    """Customers per stage at each of ``ends`` (dates of the history; it may hold more)."""
+    """Customers per stage at each of ``ends`` (dates of the history; it may hold more): the
+    customers in the file at each date, so the total grows as customers sign up."""
     at = pd.to_datetime(pd.Series(ends, dtype="object")).to_numpy(dtype=history["month_end"].dtype)
     dates = history["month_end"].to_numpy()
     slot = np.searchsorted(at, dates)
@@ -372,7 +424,8 @@ def _stage_counts_at(history: pd.DataFrame, ends: list[date]) -> pd.DataFrame:
     n = len(STAGES)
     cells = np.bincount(slot[keep] * n + history["stage_code"].to_numpy()[keep], minlength=len(at) * n)
     counts = cells.reshape(len(at), n)
-    never_ordered = history.attrs["customers"] - counts.sum(axis=1)  # no order at all by that date
+    in_file = np.array([history.attrs["customers_at"][e] for e in ends], dtype=np.int64)
+    never_ordered = in_file - counts.sum(axis=1)  # in the file, no order at all by that date
     counts[:, STAGES.index("potential")] += never_ordered
     return pd.DataFrame({
         "month_end": np.repeat(np.array(ends, dtype=object), n),
@@ -391,14 +444,18 @@ def transitions(
 ) -> pd.DataFrame:
     """From-stage × to-stage counts between the ends of two months (capped at as_of).
 
-    Long format with all 36 cells: from_stage, to_stage, customers, share_of_from (the row
-    share: of the customers in from_stage, the part now in to_stage).
+    Long format with all 42 cells, rows in ``FROM_STAGES`` order (``JOINED`` first, then the
+    six stages) × the six stages: from_stage, to_stage, customers, share_of_from (the row
+    share: of the customers in from_stage, the part now in to_stage). Only customers in the
+    customer file at the end month end are counted (module docstring); those not yet in it at
+    the start come from ``JOINED`` — e.g. signed up in between and ordered (→ new) or not yet
+    (→ potential) — so potential → anything are customers who were in the file at the start.
     """
     start, end = _period_ends(con, s, from_month, to_month)
     moves = _moves(con, s, f, start, end)
-    grid = pd.MultiIndex.from_product([STAGES, STAGES], names=["from_stage", "to_stage"])
+    grid = pd.MultiIndex.from_product([FROM_STAGES, STAGES], names=["from_stage", "to_stage"])
     counts = moves.groupby(["from_stage", "to_stage"]).size().reindex(grid, fill_value=0)
-    counts[("potential", "potential")] += moves.attrs["customers"] - len(moves)  # no order by either date
+    counts[("potential", "potential")] += moves.attrs["customers"] - len(moves)  # in the file, no order by either date
     matrix = counts.rename("customers").reset_index()
     row_total = matrix.groupby("from_stage")["customers"].transform("sum")
     matrix["share_of_from"] = matrix["customers"] / row_total.where(row_total > 0)
@@ -418,11 +475,13 @@ def movers(
 ) -> pd.DataFrame:
     """Customers whose stage changed between the two month ends, highest monetary first.
 
-    Optionally only one cell of the transition matrix; ``limit`` rows; column ``total`` = how
-    many moved in all (before the limit).
+    Customers who joined the file in between all count as moved (``from_stage`` ``JOINED``),
+    also those without an order yet (→ potential). Optionally only one cell of the transition
+    matrix (``from_stage`` one of ``FROM_STAGES``, ``to_stage`` one of ``STAGES``); ``limit``
+    rows; column ``total`` = how many moved in all (before the limit).
     """
-    for value in (from_stage, to_stage):
-        if value is not None and value not in STAGES:
+    for value, known in ((from_stage, FROM_STAGES), (to_stage, STAGES)):
+        if value is not None and value not in known:
             raise KehuError(f"Unknown stage {value!r}.")
     start, end = _period_ends(con, s, from_month, to_month)
     moves = _moves(con, s, f, start, end)
@@ -443,18 +502,52 @@ def movers(
                 "recency_days", "orders_total", "monetary", "total"]]
 
 
+SIGNED_UP_AFTER_SQL = """
+SELECT c.customer_id, min(c.signup_date) AS signup_date
+FROM customers c
+WHERE {where} AND c.signup_date > $start::DATE
+GROUP BY c.customer_id
+"""
+
+
 def _moves(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None, start: date, end: date) -> pd.DataFrame:
     """Stage at ``start`` and at ``end`` (plus recency, orders and value as of ``end``) of every
-    customer with an order by ``end``; ``attrs["customers"]`` counts all customers in ``f``."""
-    history = stages_at(con, s, f, [start, end])
-    before = history[history["month_end"] == start].set_index("customer_id")
-    after = history[history["month_end"] == end].set_index("customer_id")
+    customer in the file at ``end`` with an order by ``end`` or not in the file at ``start``
+    (from ``JOINED``); ``attrs["customers"]`` counts the customers in the file at ``end`` —
+    the ones missing here are potential at both dates.
+
+    No row at ``start`` means no counted order by then, so such a customer was in the file at
+    ``start`` exactly when signed up by then (or with no signup date).
+    """
+    history = _history(con, s, f, [start, end])
+    stamps = history["month_end"]
+    before = history[stamps == pd.Timestamp(start)].set_index("customer_id")
+    after = history[stamps == pd.Timestamp(end)].set_index("customer_id")
+    sql, params = bind(SIGNED_UP_AFTER_SQL, customer_where(f, "c"), start=start)
+    late = fetch_frame(con, sql, params).set_index("customer_id")["signup_date"]  # not in the file at start
     out = after[["recency_days", "orders_total", "monetary"]].copy()
-    out.insert(0, "from_stage", before["lifecycle_stage"].reindex(out.index).fillna("potential"))
+    was = before["lifecycle_stage"].reindex(out.index)
+    joined = was.isna().to_numpy() & _is_in(out.index, late.index)
+    out.insert(0, "from_stage", was.mask(joined, JOINED).fillna("potential"))
     out.insert(1, "to_stage", after["lifecycle_stage"])
-    out = out.reset_index()
-    out.attrs["customers"] = history.attrs["customers"]
+    # signed up after start, by end, and no order at all by end: joined → potential
+    fresh = late.index[(pd.to_datetime(late) <= pd.Timestamp(end)).to_numpy() & ~_is_in(late.index, out.index)]
+    if len(fresh):
+        extra = pd.DataFrame({"from_stage": JOINED, "to_stage": "potential", "recency_days": pd.NA,
+                              "orders_total": 0, "monetary": 0.0}, index=fresh)
+        out["recency_days"] = out["recency_days"].astype("Int64")  # NULL for the new rows
+        out = pd.concat([out, extra.astype(out.dtypes.to_dict())])
+    out = out.rename_axis("customer_id").reset_index()
+    out.attrs["customers"] = history.attrs["customers_at"][end]
     return out
+
+
+def _is_in(values: pd.Index, pool: pd.Index) -> np.ndarray:
+    """``values.isin(pool)`` through Arrow's hash kernel (pandas loops in Python over Arrow text)."""
+    if not len(values) or not len(pool):
+        return np.zeros(len(values), dtype=bool)
+    found = pc.is_in(pa.array(values.astype(str)), value_set=pa.array(pool.astype(str)))
+    return found.to_numpy(zero_copy_only=False)
 
 
 def churn_rate_by_month(

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -287,3 +288,69 @@ def test_month_ends_are_real_dates() -> None:
 
     assert month_ends_before(date(2026, 10, 15), 2) == [date(2026, 9, 30), date(2026, 10, 15)]
     assert lifecycle.previous_month_end(date(2024, 3, 15)) == date(2024, 2, 29)
+
+
+# --- the customer file grows: stages count only who had signed up (or ordered) by then -------
+
+
+def signed_up_by(con: duckdb.DuckDBPyConnection, day: date) -> int:
+    return con.execute("SELECT count(*) FROM customers WHERE signup_date <= ?", [day]).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_stage_trend_counts_the_customers_signed_up_by_each_month_end(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    period = daterange.from_preset("24m", settings().as_of)  # 2024-11-30 … 2026-10-31
+    at = run_page(demo_db_copy, monkeypatch, lang, period=period)
+    assert not at.error
+    con = context.cursor()
+    ends = period.month_ends()
+    _, trend = chart(at, 0, "stage")
+    core = lifecycle.stages_at_month_ends(con, settings(), Filters(), ends=ends)
+    got = trend.assign(month_end=pd.to_datetime(trend["month_end"]).dt.date)[["month_end", "stage", "customers"]]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), core, check_dtype=False)
+    # The demo grows over three years; every customer has a signup date and none orders before
+    # it, so the customers at a month end are exactly those signed up by then.
+    assert con.execute("SELECT count(*) FROM customers WHERE signup_date IS NULL").fetchall()[0][0] == 0
+    totals = got.groupby("month_end")["customers"].sum()
+    assert totals.tolist() == [signed_up_by(con, e) for e in ends]
+    assert totals.iloc[0] < totals.iloc[-1] == con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    note = "总数随新客户注册而增长" if lang == "zh" else "the total grows as customers sign up"
+    assert any(note in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_transition_matrix_starts_with_the_customers_who_joined(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    at = run_page(demo_db_copy, monkeypatch, lang)
+    open_tab(at, "阶段迁移" if lang == "zh" else "Transitions")
+    assert not at.error, [e.value for e in at.error]
+    con = context.cursor()
+    ends = default_range().month_ends()
+    start, end = ends[0], ends[-1]  # 2025-11-30 → 2026-10-31
+    spec, cells = chart(at, 0, "from_stage")
+    core = lifecycle.transitions(con, settings(), Filters(), from_month=start, to_month=end)
+    got = cells[["from_stage", "to_stage", "customers"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, core[["from_stage", "to_stage", "customers"]], check_dtype=False)
+    joined_label = "新加入" if lang == "zh" else "Joined"
+    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == joined_label  # the first row
+    assert set(cells.loc[cells.from_stage == "joined", "from_label"]) == {joined_label}
+    # joined = signed up after the start month end, by the end one (no demo order precedes a signup)
+    joined = cells[cells.from_stage == "joined"]
+    assert joined["customers"].sum() == signed_up_by(con, end) - signed_up_by(con, start) > 0
+    # potential → anything: only who was potential at the start, i.e. in the file then
+    at_start = lifecycle.stages_at_month_ends(con, settings(), Filters(), ends=[start])
+    potential_then = int(at_start.set_index("stage").loc["potential", "customers"])
+    assert cells.loc[cells.from_stage == "potential", "customers"].sum() == potential_then
+    assert cells["customers"].sum() == signed_up_by(con, end)
+
+    # the movers' from-stage filter offers "joined"
+    assert at.selectbox(key="life.mv_from").options[1] == joined_label
+    at.selectbox(key="life.mv_from").set_value("joined").run()
+    assert not at.exception, at.exception
+    moved = lifecycle.movers(con, settings(), Filters(), from_month=start, to_month=end, from_stage="joined", limit=200)
+    assert int(moved["total"].iloc[0]) == joined["customers"].sum()
+    table = at.dataframe[0].value
+    assert len(table) == min(int(moved["total"].iloc[0]), 200)
+    assert set(table["起始阶段" if lang == "zh" else "Stage at start"]) == {joined_label}
+    assert not at.error
