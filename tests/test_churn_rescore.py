@@ -61,3 +61,20 @@ def test_targets_change_the_data_version_but_not_the_source_version() -> None:
     assert sources > 0  # the demo load counts as imported data
     kpi.set_target(con, "revenue", date(2025, 7, 1), 1000.0, "test")
     assert (db.data_version(con), db.source_version(con)) == (data + 1, sources)
+
+
+def test_a_high_risk_customer_without_a_rule_reason_gets_the_pattern_reason(
+        shop: tuple[duckdb.DuckDBPyConnection, churn.ChurnModel]) -> None:
+    con, model = shop
+    scores = churn.apply(con, Settings(), model, "en").scores
+    risky = scores[scores["churn_risk"] >= churn.PATTERN_REASON_FROM]
+    assert (risky["churn_reasons"] != "").all()  # nobody at ≥ 30 % is left without a reason
+    pattern = risky[risky["reason_codes"] == "pattern"]
+    assert len(pattern) > 0
+    row = pattern.iloc[0]
+    base = churn.features(con, Settings(), None, END).set_index("customer_id").loc[row["customer_id"]]
+    assert row["churn_reasons"] == (f"overall buying pattern ({int(base['recency_days'])} days since the "
+                                    f"last order, {int(base['orders_total'])} orders)")
+    low = scores[(scores["churn_risk"] < churn.PATTERN_REASON_FROM)]
+    assert "pattern" not in set(low["reason_codes"])
+

@@ -3,6 +3,9 @@
 TEXT: dict[str, tuple[str, str]] = {
     # RFM eight segments (METRICS.md table); codes from core.metrics.rfm.SEGMENTS
     "segment.champions": ("重要价值客户", "Champions (important value)"),
+    # churn reason when no rule reason applies (core.metrics.churn.PATTERN_REASON_FROM)
+    "ab.reason.pattern": ("模型依据整体购买模式判断（{days} 天未下单，共 {orders} 单）",
+                          "overall buying pattern ({days} days since the last order, {orders} orders)"),
     "segment.important_develop": ("重要发展客户", "Important to develop"),
     "segment.important_keep": ("重要保持客户", "Important to keep"),
     "segment.important_win_back": ("重要挽留客户", "Important to win back"),

@@ -61,8 +61,12 @@ MAX_TRAIN_ROWS = 200_000
 
 REASON_CODES: tuple[str, ...] = (
     "churned", "overdue", "spend_down", "detractor", "low_csat", "complaints", "no_followup",
-    "never_followed_up",
+    "never_followed_up", "pattern",
 )
+
+PATTERN_REASON_FROM = 0.3
+"""A customer at this risk or above with none of the rule reasons is told the model's reason
+("overall buying pattern", with the facts it weighs most) rather than nothing."""
 
 
 @dataclass(frozen=True)
@@ -355,6 +359,14 @@ def reasons(frame: pd.DataFrame, s: Settings, lang: str = "zh") -> tuple[list[st
 
 def _result_frame(base: pd.DataFrame, risk: np.ndarray, s: Settings, lang: str) -> pd.DataFrame:
     words, codes = reasons(base, s, lang)
+    with np.errstate(invalid="ignore"):
+        silent = np.flatnonzero((np.asarray(codes, dtype=object) == "") & (risk >= PATTERN_REASON_FROM))
+    if silent.size:
+        fields = {"days": base["recency_days"].to_numpy(dtype=float, na_value=np.nan),
+                  "orders": base["orders_total"].to_numpy(dtype=float, na_value=np.nan)}
+        text = _render(t("ab.reason.pattern", lang), fields, silent)
+        for row, sentence in zip(silent, text, strict=True):
+            words[row], codes[row] = sentence, "pattern"
     out = pd.DataFrame({
         "customer_id": base["customer_id"].to_numpy(),
         "churn_risk": risk,
@@ -462,7 +474,7 @@ def train(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None)
     final = _fit(best, x_last, y_last)
     quality["calibration_method"] = final.calibration
     seconds["train"] = time.perf_counter() - clock
-    note = ("ab.note.model", {"model": MODEL_NAMES[best], "n": quality["n_train"], "h": s.horizon_days,
+    note = ("ab.note.model", {"model": MODEL_NAMES[best], "n": f"{quality['n_train']:,}", "h": s.horizon_days,
                               "auc": quality["auc"], "top": 100 * quality["precision_top10"]})
     return ChurnModel(as_of, final, MODEL_NAMES[best], quality, stay_away, note)
 
