@@ -30,10 +30,16 @@ if options.order_date_bounds(ctx.con)[1] is None:
     st.stop()
 
 span = ctx.range
+PERIODS = ["month", "quarter", "year", "range"]
+wanted = st.query_params.get("period", "month")  # in the URL, so a shared link keeps it
 period = st.segmented_control(
-    t("overview.period"), ["month", "quarter", "year", "range"], default="month",
+    t("overview.period"), PERIODS, default=wanted if wanted in PERIODS else "month",
     format_func=lambda p: t(f"overview.period.{p}"), key="overview.period",
 ) or "month"
+if period == "month":
+    st.query_params.pop("period", None)
+else:
+    st.query_params["period"] = period
 if period == "range":  # the sidebar's range vs the same number of days before it
     snap = cached(kpi.range_snapshot)(ctx, span.start, span.end).set_index("kpi")
 else:
@@ -80,7 +86,8 @@ for row_codes in (CARDS[:4], CARDS[4:]):
             st.metric(
                 label, value, delta=fmt.delta(r["change"], r["unit"], ctx.lang),
                 delta_color="normal" if r["higher_is_better"] else "inverse",
-                help=t("overview.prev", value=fmt.by_unit(r["previous"], r["unit"], ctx.lang)),
+                help=t(f"overview.def.{code}", days=ctx.settings.churn_days) + "\n\n"
+                + t("overview.prev", value=fmt.by_unit(r["previous"], r["unit"], ctx.lang)),
             )
             st.caption(_target_line(code, r["unit"]))
 
@@ -117,8 +124,10 @@ with alert_col:
             top = frame.head(5)
             show = pd.DataFrame({
                 t("overview.col.customer"): top["name"] if "name" in top else top["customer_name"],
-                t("overview.col.owner"): top["owner"],
+                t("overview.col.owner"): top["owner"].fillna("—"),
                 t("overview.col.detail"): [detail(r) for _, r in top.iterrows()],
             })
+            if top["owner"].isna().all():  # data without account managers: no empty column
+                show = show.drop(columns=t("overview.col.owner"))
             st.dataframe(show, hide_index=True, width="stretch")
             st.page_link(target_page, label=t("overview.alert.open"), icon=":material/arrow_forward:")

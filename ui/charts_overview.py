@@ -68,7 +68,7 @@ def active_line(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
     base = alt.Chart(data, title=_title("overview.trend.active_title", span, lang), height=260)
     line = base.mark_line(color="#0F766E", strokeWidth=2.5, point=True).encode(
         x=_month_axis(lang),
-        y=alt.Y("active_customers:Q", title=t("overview.trend.active", lang), scale=alt.Scale(zero=False)),
+        y=alt.Y("active_customers:Q", title=t("overview.trend.active", lang), scale=alt.Scale(zero=True)),
         tooltip=[
             alt.Tooltip("label:N", title=t("overview.trend.month", lang)),
             alt.Tooltip("active_customers:Q", title=t("overview.trend.active", lang), format=","),

@@ -83,7 +83,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "common.n": ("样本数 n = {n}", "n = {n}"),
     "kpi.revenue": ("营收", "Revenue"),
     "kpi.customers": ("客户总数", "Customers"),
-    "kpi.active_customers": ("活跃客户", "Active customers"),
+    "kpi.active_customers": ("有效客户", "Active buyers"),
     "kpi.new_customers": ("新客户", "New customers"),
     "kpi.repeat_rate": ("复购率", "Repeat rate"),
     "kpi.churn_rate": ("流失率", "Churn rate"),

@@ -21,7 +21,7 @@ from ui import format as fmt
 
 
 def active_customers_card(at) -> str:
-    label = "Active customers"
+    label = "Active buyers"
     return next(m.value for m in at.metric if m.label == label)
 
 
@@ -116,3 +116,14 @@ def test_company_targets_are_not_compared_with_a_filtered_total(
     assert any(c.startswith("Target +20") for c in captions)  # NPS: a rate target still applies
     whole = signed_in_app(demo_db_copy, monkeypatch, lang="en")
     assert any(c.value.startswith("Target ¥720.0K") for c in whole.main.caption)
+
+
+def test_overview_period_comes_from_the_url_and_cards_define_themselves(
+        demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="en", period="quarter")
+    assert not at.exception, at.exception
+    assert at.button_group(key="overview.period").value == "quarter"
+    # the quarter ending 2026-10-31 vs the one before
+    assert any("2026-08-01 to 2026-10-31, compared with 2026-05-01 to 2026-07-31" in c.value for c in at.main.caption)
+    card = next(m for m in at.metric if m.label == "Active buyers")
+    assert "at most 180 days old" in card.help and "not the lifecycle stage" in card.help

@@ -23,7 +23,7 @@ def test_overview_shows_kpis_and_no_error(browser: object, demo_app: RunningApp,
         page.goto(demo_app.url + "/?lang=en")
         wait_for_app(page)
         page.wait_for_selector('[data-testid="stMetric"]', timeout=30000)
-        assert page.get_by_text("Active customers").count() >= 1
+        assert page.get_by_text("Active buyers").count() >= 1
         page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
     finally:
         page.close()

@@ -47,10 +47,10 @@ def pick(page: object, widget_label: str, option: str) -> None:
 
 
 def test_segment_and_range_change_numbers_and_url(page: object, demo_app: RunningApp, artifacts) -> None:
-    everyone = metric_value(page, "Active customers")
+    everyone = metric_value(page, "Active buyers")
     pick(page, "RFM segment", "Champions (important value)")
     page.get_by_text(re.compile("Filtered: segment Champions")).wait_for(timeout=30000)
-    champions = metric_value(page, "Active customers")
+    champions = metric_value(page, "Active buyers")
     assert int(champions.replace(",", "")) < int(everyone.replace(",", ""))
     assert query(page)["segment"] == ["champions"]
 
@@ -76,4 +76,4 @@ def test_segment_and_range_change_numbers_and_url(page: object, demo_app: Runnin
     page.get_by_text(re.compile("Filtered:")).wait_for(state="detached", timeout=30000)
     wait_for_app(page, 60000)
     assert "range" not in query(page)
-    assert metric_value(page, "Active customers") == everyone
+    assert metric_value(page, "Active buyers") == everyone
