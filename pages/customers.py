@@ -195,7 +195,8 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
             right.altair_chart(charts.order_timeline(prof.orders, t, prof.order_lines), width="stretch")
             orders = prof.orders.assign(status=[_code_text("cust.status", s) for s in prof.orders["status"]])
             st.dataframe(
-                orders[["order_date", "order_id", "net_amount", "status", "product", "category", "channel"]],
+                fmt.for_display(orders[["order_date", "order_id", "net_amount", "status", "product", "category",
+                                        "channel"]], optional=("product", "category", "channel")),
                 hide_index=True, width="stretch", height=260,
                 column_config={
                     "order_date": st.column_config.DateColumn(t("cust.order_date"), format="YYYY-MM-DD"),

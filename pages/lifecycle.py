@@ -139,7 +139,8 @@ def _transitions() -> None:
             t("seg.col_revenue"): rows["monetary"].round(2),
         })
 
-    st.dataframe(table(moved), hide_index=True, width="stretch", height=380,
+    st.dataframe(fmt.for_display(table(moved), optional=(t("seg.col_region"), t("seg.col_owner"))),
+                 hide_index=True, width="stretch", height=380,
                  column_config={t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f")})
 
     def download() -> pd.DataFrame:  # built only when a download button is clicked

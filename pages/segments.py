@@ -139,6 +139,7 @@ with tab_table:
     }), hide_index=True, width="stretch", column_config={
         t("seg.col_revenue"): money, t("seg.col_avg_revenue"): money,
         t("seg.col_customer_share"): share, t("seg.col_revenue_share"): share,
+        t("seg.col_customers"): st.column_config.NumberColumn(format="%,d"),
     })
 with tab_abc:
     curve_col, table_col = st.columns(2, gap="large")
@@ -160,6 +161,7 @@ with tab_abc:
         t("seg.col_revenue_share"): tiers["revenue_share"],
     }), hide_index=True, width="stretch", column_config={
         t("seg.col_revenue"): money, t("seg.col_customer_share"): share, t("seg.col_revenue_share"): share,
+        t("seg.col_customers"): st.column_config.NumberColumn(format="%,d"),
     })
 with tab_break:
     by = st.segmented_control(t("seg.breakdown_by"), ["region", "channel", "owner"], default="region",

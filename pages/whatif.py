@@ -234,6 +234,7 @@ else:
         t("whatif.col_tier_before"): movers["tier_before"].map(tier),
         t("whatif.col_tier_after"): movers["tier_after"].map(tier),
     })
+    shown = fmt.for_display(shown, optional=(t("seg.col_region"), t("seg.col_owner")))
     st.dataframe(shown.head(SHOWN), hide_index=True, width="stretch", height=380, column_config={
         t("seg.col_revenue"): st.column_config.NumberColumn(format="¥%,.0f"),
     })

@@ -151,7 +151,7 @@ def risk_levels(counts: pd.DataFrame, t: T) -> alt.Chart:
     chart = alt.Chart(data, title=_title(t("churnpage.levels_title"), _n(t, data["customers"].sum())),
                      height=140).mark_bar().encode(
         y=alt.Y("label:N", sort=domain, title=None),
-        x=alt.X("customers:Q", title=t("churnpage.customers_axis")),
+        x=alt.X("customers:Q", title=t("churnpage.customers_axis"), axis=alt.Axis(tickMinStep=1, format=",d")),
         color=alt.Color("label:N", legend=None,
                         scale=alt.Scale(domain=domain, range=[RISK_COLORS[k] for k in ("high", "medium", "low")])),
         tooltip=[alt.Tooltip("label:N", title=t("ab.churn.churn_risk")),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -59,3 +61,14 @@ def delta(change: float | None, unit: str, lang: str) -> str | None:
     if unit == "nps":
         return f"{change:+.1f}"
     return f"{change:+,.0f}"
+
+
+def for_display(frame: pd.DataFrame, optional: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A table ready for ``st.dataframe``: missing text as "—" (never the word None), and the
+    ``optional`` columns dropped when no row has a value (e.g. owner in data without managers)."""
+    out = frame.drop(columns=[c for c in optional if c in frame and frame[c].isna().all()])
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out[name] = column.astype(object).where(column.notna(), "—")
+    return out

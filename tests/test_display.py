@@ -1,0 +1,22 @@
+"""Tables as shown to a manager: never the word None, no column that is empty for every row."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ui.format import for_display
+
+
+def test_missing_text_reads_as_a_dash_and_numbers_stay_numbers() -> None:
+    frame = pd.DataFrame({"name": ["李娜", None], "owner": [None, None], "region": pd.Series(["东区", None], dtype="str"),
+                          "spend": [12.5, None]})
+    shown = for_display(frame, optional=("owner",))
+    assert list(shown.columns) == ["name", "region", "spend"]  # owner empty for every row: dropped
+    assert shown["name"].tolist() == ["李娜", "—"]
+    assert shown["region"].tolist() == ["东区", "—"]
+    assert shown["spend"].iloc[0] == 12.5 and pd.isna(shown["spend"].iloc[1])
+
+
+def test_an_optional_column_with_one_value_stays() -> None:
+    frame = pd.DataFrame({"owner": [None, "王强"]})
+    assert for_display(frame, optional=("owner",))["owner"].tolist() == ["—", "王强"]
