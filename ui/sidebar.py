@@ -84,6 +84,10 @@ def render(con: duckdb.DuckDBPyConnection, lang: str, scope_owners: tuple[str, .
     for field, label_key in (("regions", "sidebar.region"), ("channels", "sidebar.channel"),
                              ("owners", "sidebar.owner")):
         available = values[field]
+        if not available:  # the data has no regions (or channels, managers): nothing to choose
+            chosen[field] = ()
+            _set_qp(QP_FILTERS[field], None)
+            continue
         default = [v for v in _qp_list(QP_FILTERS[field]) if v in available]
         sel = st.sidebar.multiselect(
             t(label_key, lang), options=available, default=default,

@@ -127,3 +127,14 @@ def test_overview_period_comes_from_the_url_and_cards_define_themselves(
     assert any("2026-08-01 to 2026-10-31, compared with 2026-05-01 to 2026-07-31" in c.value for c in at.main.caption)
     card = next(m for m in at.metric if m.label == "Active buyers")
     assert "at most 180 days old" in card.help and "not the lifecycle stage" in card.help
+
+
+def test_filters_without_values_are_not_offered(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = db.connect(demo_db_copy)
+    con.execute("UPDATE customers SET channel = NULL")  # an export without a channel column
+    con.close()
+    at = signed_in_app(demo_db_copy, monkeypatch, lang="en", channel="web")
+    assert not at.exception, at.exception
+    keys = [m.key for m in at.sidebar.multiselect]
+    assert "sb.channels" not in keys and "sb.regions" in keys and "sb.segments" in keys
+    assert "channel" not in at.query_params
