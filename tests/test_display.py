@@ -20,3 +20,20 @@ def test_missing_text_reads_as_a_dash_and_numbers_stay_numbers() -> None:
 def test_an_optional_column_with_one_value_stays() -> None:
     frame = pd.DataFrame({"owner": [None, "王强"]})
     assert for_display(frame, optional=("owner",))["owner"].tolist() == ["—", "王强"]
+
+
+def test_every_segment_and_stage_has_its_own_colour() -> None:
+    from core.metrics.lifecycle import STAGES
+    from core.metrics.rfm import SEGMENTS
+    from ui import palette
+
+    assert set(palette.SEGMENT) == set(SEGMENTS) and len(set(palette.SEGMENT.values())) == len(SEGMENTS)
+    assert set(palette.STAGE) == set(STAGES) and len(set(palette.STAGE.values())) == len(STAGES)
+
+
+def test_the_overview_stage_bars_use_the_shared_stage_colours() -> None:
+    from ui import charts_overview, palette
+
+    counts = pd.DataFrame({"stage": list(palette.STAGE), "customers": [1, 2, 3, 4, 5, 6]})
+    spec = charts_overview.stage_bars(counts, "en").to_dict()
+    assert spec["encoding"]["color"]["scale"]["range"] == list(palette.STAGE.values())

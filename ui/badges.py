@@ -10,21 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from core.i18n import has, t
+from ui import palette
 
-# The palette of the Segments/Lifecycle charts (ui/charts_segments.py), so a segment or stage
-# has one colour everywhere in the app.
-SEGMENT_COLORS: dict[str, str] = {
-    "champions": "#1b6f5a", "important_develop": "#2ca58d", "important_keep": "#4c9be8",
-    "important_win_back": "#d1495b", "general_value": "#8fc9b9", "general_develop": "#a7c7ee",
-    "general_keep": "#c3b4de", "general_win_back": "#f2a7b0", "none": "#b0b7c3",
-}
-TIER_COLORS: dict[str, str] = {"A": "#1b6f5a", "B": "#4c9be8", "C": "#b0b7c3"}
-STAGE_COLORS: dict[str, str] = {
-    "potential": "#b0b7c3", "new": "#4c9be8", "active": "#2ca58d", "loyal": "#1b6f5a",
-    "at_risk": "#f0a202", "churned": "#d1495b",
-}
+SEGMENT_COLORS: dict[str, str] = {**palette.SEGMENT, "none": palette.SEGMENT_NONE}
+TIER_COLORS: dict[str, str] = palette.TIER
+STAGE_COLORS: dict[str, str] = palette.STAGE
 RISK_LEVELS: tuple[str, ...] = ("high", "medium", "low")
-RISK_COLORS: dict[str, str] = {"high": "#d1495b", "medium": "#f0a202", "low": "#2ca58d"}
+RISK_COLORS: dict[str, str] = palette.RISK
 RISK_HIGH, RISK_MEDIUM = 0.6, 0.3  # churn probability cut-offs of the badge colours
 
 # st.badge takes a small palette of names, not hex colours

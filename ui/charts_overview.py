@@ -9,9 +9,9 @@ import pandas as pd
 
 from core.daterange import month_end
 from core.i18n import t
+from ui import palette
 
 STAGE_ORDER = ["potential", "new", "active", "loyal", "at_risk", "churned"]
-STAGE_COLOURS = ["#9CA3AF", "#60A5FA", "#34D399", "#059669", "#F59E0B", "#DC2626"]
 BRAND = "#C2410C"
 
 
@@ -90,7 +90,8 @@ def stage_bars(counts: pd.DataFrame, lang: str) -> alt.Chart:
     return alt.Chart(data, title=t("overview.stages.title", lang, n=f"{n:,}"), height=260).mark_bar().encode(
         y=alt.Y("label:N", sort=order, title=None),
         x=alt.X("customers:Q", title=t("overview.stages.customers", lang)),
-        color=alt.Color("label:N", scale=alt.Scale(domain=order, range=STAGE_COLOURS), legend=None),
+        color=alt.Color("label:N", scale=alt.Scale(domain=order, range=[palette.STAGE[c] for c in STAGE_ORDER]),
+                        legend=None),
         tooltip=[
             alt.Tooltip("label:N", title=t("overview.stages.stage", lang)),
             alt.Tooltip("customers:Q", title=t("overview.stages.customers", lang), format=","),

@@ -13,22 +13,16 @@ import pandas as pd
 
 from core.metrics.lifecycle import STAGES
 from core.metrics.rfm import SEGMENTS, TIERS
+from ui import palette
 
 T = Callable[..., str]
 SEGMENT_SELECTION = "segment_pick"
 """Name of the point selection on the segment bars (``event.selection[SEGMENT_SELECTION]``)."""
 
 # One colour per stage/segment so the same thing looks the same on every chart.
-STAGE_COLOURS = {
-    "potential": "#b0b7c3", "new": "#4c9be8", "active": "#2ca58d", "loyal": "#1b6f5a",
-    "at_risk": "#f0a202", "churned": "#d1495b",
-}
-SEGMENT_COLOURS = {
-    "champions": "#1b6f5a", "important_develop": "#2ca58d", "important_keep": "#4c9be8",
-    "important_win_back": "#d1495b", "general_value": "#8fc9b9", "general_develop": "#a7c7ee",
-    "general_keep": "#c3b4de", "general_win_back": "#f2a7b0",
-}
-TIER_COLOURS = {"A": "#1b6f5a", "B": "#4c9be8", "C": "#b0b7c3"}
+STAGE_COLOURS = palette.STAGE
+SEGMENT_COLOURS = palette.SEGMENT
+TIER_COLOURS = palette.TIER
 BEFORE_AFTER = ("#b0b7c3", "#1f77b4")
 KINDS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "segment": ("segment", SEGMENTS, SEGMENT_COLOURS),
