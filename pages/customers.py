@@ -89,7 +89,7 @@ def show_list(base: pd.DataFrame, scores: pd.DataFrame | None) -> None:
             "rfm_segment": badges.column("segment", ctx.lang, t("metrics.rfm_segment")),
             "lifecycle_stage": badges.column("stage", ctx.lang, t("cust.stage")),
             "risk": badges.column("risk", ctx.lang, t("cust.risk"), help=t("cust.risk_help")),
-            "churn_risk": st.column_config.NumberColumn(t("cust.risk_pct"), format="%.0f%%"),
+            "churn_risk": st.column_config.NumberColumn(t("cust.risk_pct"), format="%.1f%%"),
             "abc_tier": badges.column("tier", ctx.lang, "ABC", help=t("metrics.abc_tier")),
             "monetary": st.column_config.NumberColumn(t("metrics.monetary"), format="¥%,.0f"),
             "orders_total": st.column_config.NumberColumn(t("cust.orders"), format="%d"),
@@ -177,7 +177,7 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
                 help=t("cust.usual_gap") + ": " + (t("cust.days", n=int(round(gap))) if pd.notna(gap) else "—"))
     m[2].metric(t("cust.since_last"), t("cust.days", n=int(recency)) if pd.notna(recency) else "—",
                 border=True, help=_value(_date(fact.get("last_order_date"))))
-    m[3].metric(t("ab.churn.churn_risk"), f"{risk * 100:.0f}%" if risk is not None else "—", border=True,
+    m[3].metric(t("ab.churn.churn_risk"), fmt.risk(risk), border=True,
                 help=result.note if result is not None else None)
     st.caption(" · ".join([
         t("cust.usual_gap") + ": " + (t("cust.days", n=int(round(gap))) if pd.notna(gap) else "—"),

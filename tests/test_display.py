@@ -37,3 +37,9 @@ def test_the_overview_stage_bars_use_the_shared_stage_colours() -> None:
     counts = pd.DataFrame({"stage": list(palette.STAGE), "customers": [1, 2, 3, 4, 5, 6]})
     spec = charts_overview.stage_bars(counts, "en").to_dict()
     assert spec["encoding"]["color"]["scale"]["range"] == list(palette.STAGE.values())
+
+
+def test_risk_percent_never_reads_zero_for_a_positive_risk() -> None:
+    from ui.format import risk
+
+    assert [risk(0.003), risk(0.0), risk(0.006), risk(0.594), risk(None)] == ["<1%", "0%", "1%", "59%", "—"]

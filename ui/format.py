@@ -40,6 +40,14 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "—" if _missing(value) else f"{float(value):.{digits}f}%"
 
 
+def risk(probability: float | None) -> str:
+    """A churn probability (0–1) as a whole percent; "<1%" rather than a misleading "0%"."""
+    if _missing(probability):
+        return "—"
+    p = 100 * float(probability)
+    return "<1%" if 0 < p < 0.5 else f"{p:.0f}%"
+
+
 def score(value: float | None) -> str:
     """NPS-like score, signed."""
     return "—" if _missing(value) else f"{float(value):+.0f}"
