@@ -78,11 +78,18 @@ def _funnel() -> None:
     st.caption(t("life.funnel_note", orders=ctx.settings.loyal_orders))
 
 
+SMALL_COHORTS = 30  # customers in all shown cohorts together, below which the range is hinted at
+
+
 def _cohorts() -> None:
     measure = st.segmented_control(t("life.cohort_measure"), ["customers", "revenue"], default="customers",
                                    format_func=lambda m: t(f"life.measure_{m}"), key="life.measure") or "customers"
     first = max(month_start(rng.start), add_months(rng.end, 1 - MAX_COHORTS))
     cells = cached(lifecycle.cohort_retention)(history_ctx, measure=measure, start=first, end=rng.end)
+    cohort_customers = int(cells.drop_duplicates("cohort")["cohort_size"].sum()) if len(cells) else 0
+    if cohort_customers < SMALL_COHORTS and rng.preset != "all":
+        # old exports: the default 12 months may hold hardly any first orders
+        st.info(t("life.cohort_few", n=f"{cohort_customers:,}"), icon=":material/date_range:")
     if cells.empty:
         st.info(t("common.no_data"))
     else:

@@ -141,6 +141,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "life.movers_none": ("这两个月之间没有客户改变阶段。", "No customer changed stage between these months."),
     "life.month_order": ("结束月份须晚于起始月份。", "The end month must be after the start month."),
     "life.stage_counts_title": ("当前各阶段", "Stages now"),
+    "life.cohort_few": (
+        "所选日期范围内首次下单的客户只有 {n} 位，同期群很少。在侧边栏把日期范围改为「全部历史」可查看所有首单月份。",
+        "Only {n} customers placed their first order in the selected date range, so there are few "
+        "cohorts. Set the sidebar's date range to \"All history\" to see every first-order month.",
+    ),
     "life.tab_trend": ("阶段趋势", "Stages over time"),
     "life.tab_funnel": ("漏斗", "Funnel"),
     "life.tab_cohort": ("同期群留存", "Cohort retention"),

@@ -354,3 +354,20 @@ def test_transition_matrix_starts_with_the_customers_who_joined(
     assert len(table) == min(int(moved["total"].iloc[0]), 200)
     assert set(table["起始阶段" if lang == "zh" else "Stage at start"]) == {joined_label}
     assert not at.error
+
+
+def test_few_cohorts_point_to_all_history(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_of = settings().as_of
+    month = daterange.custom(date(2026, 10, 1), as_of, as_of)
+    lina = Filters(owners=("李娜",))
+    at = run_page(demo_db_copy, monkeypatch, "en", filters=lina, period=month)
+    open_tab(at, "Cohort retention")
+    cells = lifecycle.cohort_retention(context.cursor(), settings(), lina, start=month.start, end=month.end)
+    n = int(cells.drop_duplicates("cohort")["cohort_size"].sum())
+    assert 0 < n < 30  # one manager's first orders of one month
+    assert [i.value for i in at.info if "All history" in i.value] == [
+        f"Only {n} customers placed their first order in the selected date range, so there are few cohorts. "
+        "Set the sidebar's date range to \"All history\" to see every first-order month."]
+    wide = run_page(demo_db_copy, monkeypatch, "en", period=daterange.from_preset("24m", as_of))
+    open_tab(wide, "Cohort retention")
+    assert not [i for i in wide.info if "All history" in i.value]
