@@ -43,3 +43,21 @@ def test_risk_percent_never_reads_zero_for_a_positive_risk() -> None:
     from ui.format import risk
 
     assert [risk(0.003), risk(0.0), risk(0.006), risk(0.594), risk(None)] == ["<1%", "0%", "1%", "59%", "—"]
+
+
+def test_money_axes_speak_wan_in_chinese_and_si_in_english() -> None:
+    from ui import charts_overview
+
+    trend = pd.DataFrame({"month": pd.to_datetime(["2026-09-01", "2026-10-01"]), "revenue": [90_000.0, 120_000.0],
+                          "orders": [10, 12], "active_customers": [5, 6], "buying_customers": [4, 5],
+                          "month_start": pd.to_datetime(["2026-09-01", "2026-10-01"]),
+                          "month_end": pd.to_datetime(["2026-09-30", "2026-10-31"])})
+    zh = charts_overview.revenue_bars(trend, "zh", "2026-09 – 2026-10").to_dict()
+    en = charts_overview.revenue_bars(trend, "en", "2026-09 – 2026-10").to_dict()
+
+    def axis(spec: dict) -> dict:
+        layer = spec.get("layer", [spec])[0]
+        return layer["encoding"]["y"]["axis"]
+
+    assert "'万'" in axis(zh)["labelExpr"] and "'亿'" in axis(zh)["labelExpr"]
+    assert axis(en)["labelExpr"] == "format(datum.value, '~s')"

@@ -51,7 +51,7 @@ def revenue_bars(trend: pd.DataFrame, lang: str, span: str) -> alt.Chart:
         color=BRAND, cornerRadiusTopLeft=2, cornerRadiusTopRight=2,
     ).encode(
         x=_month_axis(lang),
-        y=alt.Y("revenue:Q", title=t("overview.trend.revenue", lang), axis=alt.Axis(format="~s")),
+        y=alt.Y("revenue:Q", title=t("overview.trend.revenue", lang), axis=alt.Axis(labelExpr=t("chart.money_labels", lang))),
         tooltip=[
             alt.Tooltip("label:N", title=t("overview.trend.month", lang)),
             alt.Tooltip("revenue:Q", title=t("kpi.revenue", lang), format=",.0f"),

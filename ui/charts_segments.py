@@ -369,7 +369,8 @@ def before_after_bars(table: pd.DataFrame, kind: str, measure: str, t: T) -> alt
     return alt.Chart(data, title=_title(title, n, t)).mark_bar(cornerRadiusEnd=2).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
         yOffset=alt.YOffset("side:N", sort=[before, after]),
-        x=alt.X(f"{measure}:Q", title=value_title),
+        x=alt.X(f"{measure}:Q", title=value_title,
+                axis=alt.Axis(labelExpr=t("chart.money_labels")) if measure == "revenue" else alt.Axis(format=",d")),
         color=alt.Color("side:N", scale=alt.Scale(domain=[before, after], range=list(BEFORE_AFTER)),
                         legend=alt.Legend(title=None, orient="bottom")),
         tooltip=[

@@ -52,7 +52,7 @@ def spend_by_month(df: pd.DataFrame, t: T) -> alt.Chart:
     chart = alt.Chart(data, title=_title(t("cust.spend_title"), t("cust.orders_n", n=int(data["orders"].sum()))),
                      height=240).mark_bar(color=LINE, cornerRadiusTopLeft=2, cornerRadiusTopRight=2).encode(
         x=_month_axis(t, "month"),
-        y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(format="~s")),
+        y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(labelExpr=t("chart.money_labels"))),
         color=alt.condition("datum.net_amount < 0", alt.value(BAD), alt.value(LINE)),
         tooltip=[
             alt.Tooltip("month:T", title=t("sat.month"), format="%Y-%m"),
@@ -74,7 +74,7 @@ def order_timeline(df: pd.DataFrame, t: T, total_lines: int) -> alt.LayerChart:
     x = alt.X("order_date:T", title=t("cust.order_date"), axis=alt.Axis(format="%Y-%m", labelAngle=-40))
     stems = base.mark_rule(color="#d1d5db").encode(x=x, y="zero:Q", y2="net_amount:Q")
     dots = base.mark_circle(size=70, opacity=0.9).encode(
-        x=x, y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(format="~s")),
+        x=x, y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(labelExpr=t("chart.money_labels"))),
         color=alt.Color("status_label:N", title=t("cust.status"),
                         legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=[t("cust.status.paid"), t("cust.status.refunded"),
@@ -126,7 +126,7 @@ def risk_value_scatter(df: pd.DataFrame, t: T, segment_names: Callable[[object],
                      height=300).mark_circle(opacity=0.75, stroke="white", strokeWidth=0.5).encode(
         x=alt.X("risk_pct:Q", title=t("churnpage.risk_axis"), scale=alt.Scale(domain=[0, 100])),
         y=alt.Y("monetary:Q", title=t("churnpage.value_axis"), scale=alt.Scale(type="log"),
-                axis=alt.Axis(format="~s", values=[10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000])),
+                axis=alt.Axis(labelExpr=t("chart.money_labels"), values=[10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000])),
         size=alt.Size("risk_x_value:Q", title=t("ab.churn.risk_x_value"), legend=None,
                       scale=alt.Scale(range=[15, 300])),
         color=alt.Color("segment_label:N", title=t("metrics.rfm_segment"),

@@ -58,6 +58,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "filterbar.owner": ("客户经理 {values}", "account manager {values}"),
     "filterbar.range": ("日期范围 {start} 至 {end}", "date range {start} to {end}"),
     "filterbar.clear": ("清除筛选", "Clear filters"),
+    # Vega label expression of money axes: 万/亿 in Chinese (as the cards), SI (k, M) in English
+    "chart.money_labels": (
+        "abs(datum.value) >= 100000000 ? format(datum.value / 100000000, '~g') + '亿' : "
+        "abs(datum.value) >= 10000 ? format(datum.value / 10000, '~g') + '万' : format(datum.value, ',~g')",
+        "format(datum.value, '~s')",
+    ),
     "sidebar.filters": ("筛选", "Filters"),
     "sidebar.region": ("区域", "Region"),
     "sidebar.channel": ("渠道", "Channel"),
