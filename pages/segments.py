@@ -73,6 +73,10 @@ with left:
     st.caption(t("seg.hint_click"))
 with right:
     st.altair_chart(charts.rf_heatmap(view.rf, t), width="stretch")
+    empty = [f"{axis} {score}" for axis, column in (("R", "r_score"), ("F", "f_score"))
+             for score, n in view.rf.groupby(column)["customers"].sum().items() if n == 0]
+    if empty:  # e.g. half the customers bought once: equal F values share one score, never split
+        st.caption(t("seg.rf_empty_scores", scores="、".join(empty) if ctx.lang == "zh" else ", ".join(empty)))
 
 # A click on a bar chooses the segment; the selectbox below stays the way to choose without a mouse.
 points = (event.selection.get(charts.SEGMENT_SELECTION) if event else None) or []

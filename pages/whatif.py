@@ -151,7 +151,12 @@ if changes:
     parts = []
     for name in changes:
         old, new = getattr(base, name), getattr(after, name)
-        show = (lambda v: t("whatif.window_all") if v is None else str(v)) if name == "window_days" else str
+        if name == "window_days":
+            show = lambda v: t("whatif.window_all") if v is None else str(v)  # noqa: E731
+        elif name == "rfm_compare":
+            show = lambda v: t(f"whatif.compare_{v}")  # noqa: E731
+        else:
+            show = str
         parts.append(f"{t(label.get(name, 'whatif.' + name))} {show(old)} → {show(new)}")
     st.caption(t("whatif.changed", changes="；".join(parts) if ctx.lang == "zh" else "; ".join(parts)))
     if whatif.needs_rescan(base, after):

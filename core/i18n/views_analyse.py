@@ -31,7 +31,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "No customers with orders under the current filters, so there is nothing to segment. "
         "Widen the sidebar filters or import order data.",
     ),
-    "seg.kpi_scored": ("已下单客户", "Customers with orders"),
+    "seg.kpi_scored": ("有成交订单的客户", "Customers with paid orders"),
+    "seg.rf_empty_scores": (
+        "{scores} 没有客户：取值相同的客户总得同一分数，不会被拆到相邻分数（例如大量客户只下过 1 单时）。",
+        "No customer has {scores}: customers with equal values always share a score and are never "
+        "split across two (e.g. when many customers ordered exactly once).",
+    ),
     "seg.kpi_champions": ("重要价值客户占比", "Champions share"),
     "seg.kpi_champions_help": ("重要价值客户的消费金额占全部金额的 {pct}", "Champions bring {pct} of revenue"),
     "seg.kpi_tier_a": ("A 类客户", "A-tier customers"),

@@ -64,7 +64,7 @@ def test_region_filter_narrows_the_numbers(demo_db_copy: Path, monkeypatch: pyte
     at = run_page(demo_db_copy, monkeypatch, "en", east)
     expected = int(core_summary(demo_db_copy, east)["customers"].sum())
     assert 0 < expected < everyone
-    assert metrics(at)["Customers with orders"] == f"{expected:,}"
+    assert metrics(at)["Customers with paid orders"] == f"{expected:,}"
 
 
 def test_drill_down_lists_the_segment_page_by_page(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,3 +108,21 @@ def test_no_customers_gives_a_helpful_empty_state(demo_db_copy: Path, monkeypatc
     assert not at.error
     assert at.info and "No customers with orders" in at.info[0].value
     assert not at.metric
+
+
+def test_empty_score_columns_are_explained(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = db.connect(demo_db_copy)
+    # 1,400 of 2,000 customers keep only their first order: F = 1 for most → tied, never split
+    con.execute("""
+        DELETE FROM orders o
+        WHERE o.customer_id IN (SELECT customer_id FROM customers ORDER BY customer_id LIMIT 1400)
+          AND o.order_id <> (SELECT min(order_id) FROM orders x WHERE x.customer_id = o.customer_id)""")
+    con.close()
+    at = run_page(demo_db_copy, monkeypatch, "en")
+    rf = segments.rf_heatmap(context.cursor(), Settings(as_of=context.latest_order_date(context.cursor())))
+    empty_f = [f"F {s}" for s, n in rf.groupby("f_score")["customers"].sum().items() if n == 0]
+    assert empty_f  # the tie left whole F columns empty
+    notes = [c.value for c in at.caption if c.value.startswith("No customer has")]
+    assert len(notes) == 1 and all(f in notes[0] for f in empty_f)
+    zh = run_page(demo_db_copy, monkeypatch, "zh")
+    assert [c.value for c in zh.caption if "没有客户" in c.value]

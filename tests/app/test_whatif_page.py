@@ -119,3 +119,9 @@ def test_a_contradicting_link_warns_and_opens_the_defaults(demo_db_copy: Path, m
     assert at.warning and "contradict" in at.warning[0].value
     assert at.number_input(key="whatif.risk_days").value == 90
     assert "w_risk_days" not in at.query_params
+
+
+def test_changed_comparison_point_is_named_in_words(demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_whatif(demo_db_copy, monkeypatch, lang="zh", w_rfm_compare="median")
+    assert any("高/低的比较基准 平均值 → 中位数" in c.value for c in at.caption)
+    assert not any("mean → median" in c.value for c in at.caption)
