@@ -191,7 +191,7 @@ def show_profile(cid: str, base: pd.DataFrame, result: churn.ChurnResult | None)
             st.info(t("cust.no_orders"))
         else:
             left, right = st.columns(2)
-            left.altair_chart(charts.spend_by_month(prof.spend_by_month, t), width="stretch")
+            left.altair_chart(charts.spend_by_month(prof.spend_by_month, t, ctx.as_of), width="stretch")
             right.altair_chart(charts.order_timeline(prof.orders, t, prof.order_lines), width="stretch")
             orders = prof.orders.assign(status=[_code_text("cust.status", s) for s in prof.orders["status"]])
             st.dataframe(

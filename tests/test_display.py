@@ -61,3 +61,17 @@ def test_money_axes_speak_wan_in_chinese_and_si_in_english() -> None:
 
     assert "'万'" in axis(zh)["labelExpr"] and "'亿'" in axis(zh)["labelExpr"]
     assert axis(en)["labelExpr"] == "format(datum.value, '~s')"
+
+
+def test_a_customers_spend_chart_runs_to_the_reference_date_with_silent_months_at_zero() -> None:
+    from datetime import date
+
+    from core.i18n import t as text
+    from ui import charts_views
+
+    spend = pd.DataFrame({"month": pd.to_datetime(["2026-01-01", "2026-03-01"]),
+                          "net_amount": [100.0, -20.0], "orders": [2, 1]})
+    spec = charts_views.spend_by_month(spend, lambda k, **v: text(k, "en", **v), date(2026, 6, 15)).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["label"] for r in rows] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert [r["net_amount"] for r in rows] == [100.0, 0.0, -20.0, 0.0, 0.0, 0.0]

@@ -8,6 +8,7 @@ Nothing here queries data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import altair as alt
 import pandas as pd
@@ -46,16 +47,28 @@ def _month_axis(t: T, field: str = "period") -> alt.X:
 # --- Customer 360 ---------------------------------------------------------------------------
 
 
-def spend_by_month(df: pd.DataFrame, t: T) -> alt.Chart:
-    """One customer's net spend per month (refunds subtract), orders in the tooltip."""
-    data = df.assign(month=pd.to_datetime(df["month"]))
+def spend_by_month(df: pd.DataFrame, t: T, until: date | None = None, months: int = 36) -> alt.Chart:
+    """One customer's net spend per month (refunds subtract), orders in the tooltip.
+
+    Every month up to ``until`` (the reference date) gets a band, silent ones at zero, so the
+    gap a churn reason talks about is visible; at most the last ``months`` months.
+    """
+    data = df.assign(month=pd.to_datetime(df["month"]).dt.to_period("M"))
+    if len(data):
+        last = pd.Period(until, "M") if until is not None else data["month"].max()
+        first = max(data["month"].min(), last - (months - 1))
+        grid = pd.DataFrame({"month": pd.period_range(first, max(last, first), freq="M")})
+        data = grid.merge(data, on="month", how="left").fillna({"net_amount": 0.0, "orders": 0})
+    data = data.assign(label=data["month"].astype(str)).drop(columns="month")  # plain text for Vega
     chart = alt.Chart(data, title=_title(t("cust.spend_title"), t("cust.orders_n", n=int(data["orders"].sum()))),
                      height=240).mark_bar(color=LINE, cornerRadiusTopLeft=2, cornerRadiusTopRight=2).encode(
-        x=_month_axis(t, "month"),
+        x=alt.X("label:O", title=t("sat.month"), sort=None,
+                axis=alt.Axis(labelAngle=-40, labelExpr="substring(datum.value, 5) == '01' || "
+                              f"{len(data)} <= 12 ? datum.value : ''")),
         y=alt.Y("net_amount:Q", title=t("cust.net_amount"), axis=alt.Axis(labelExpr=t("chart.money_labels"))),
         color=alt.condition("datum.net_amount < 0", alt.value(BAD), alt.value(LINE)),
         tooltip=[
-            alt.Tooltip("month:T", title=t("sat.month"), format="%Y-%m"),
+            alt.Tooltip("label:O", title=t("sat.month")),
             alt.Tooltip("net_amount:Q", title=t("cust.net_amount"), format=MONEY),
             alt.Tooltip("orders:Q", title=t("cust.orders"), format=","),
         ],
