@@ -144,7 +144,7 @@ def risk_value_scatter(df: pd.DataFrame, t: T, segment_names: Callable[[object],
                       scale=alt.Scale(range=[15, 300])),
         color=alt.Color("segment_label:N", title=t("metrics.rfm_segment"),
                         scale=alt.Scale(domain=domain, range=[SEGMENT_COLORS[c] for c in codes]),
-                        legend=alt.Legend(orient="right")),
+                        legend=alt.Legend(orient="right", labelLimit=260)),
         tooltip=[
             alt.Tooltip("customer_id:N", title=t("cust.customer_id")),
             alt.Tooltip("name:N", title=t("cust.name")),
