@@ -204,6 +204,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         INSERT INTO source_version SELECT n FROM data_version;
         """,
     ),
+    (
+        4,
+        "imports superseded by a replace",
+        """
+        -- An import whose rows a later 'replace' import of the same kind took out of the table is
+        -- 'replaced' and names that import (undoing the replace makes it 'done' again).
+        -- Imports of the demo company that were removed are 'removed'.
+        ALTER TABLE imports ADD COLUMN replaced_by BIGINT;
+        UPDATE imports SET status = 'replaced', replaced_by = r.by FROM (
+            SELECT i.import_id, min(j.import_id) AS by FROM imports i JOIN imports j
+              ON j.kind = i.kind AND j.mode = 'replace' AND j.status = 'done' AND j.import_id > i.import_id
+            WHERE i.status = 'done' GROUP BY i.import_id
+        ) r WHERE imports.import_id = r.import_id;
+        """,
+    ),
 ]
 
 DATA_TABLES = ("customers", "orders", "surveys")

@@ -17,7 +17,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import db
+from core import auth, db
+from core.errors import Conflict
+from core.i18n import t
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏建红飞鑫波宇浩凯健俊帆晨琳雪婷倩颖佳欣悦瑶怡梓子涵轩博文昊然思源嘉诚志国海峰春燕")
@@ -371,12 +373,106 @@ def _targets(orders: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "month", "target"])
 
 
+# The demo company's imports: written by ``build_demo`` under the user name 'demo' with a seed as
+# their checksum (a real import's checksum is a file's sha256).
+DEMO_IMPORTS = "SELECT import_id FROM imports WHERE username = 'demo' AND checksum LIKE 'demo-seed-%'"
+
+
 def is_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the demo company is still in the database (not undone or replaced)."""
+    """Whether some of the demo company is still in the tables: a demo import neither undone,
+    replaced by a real import nor removed."""
     rows = con.execute(
-        "SELECT count(*) FROM imports WHERE username = 'demo' AND status = 'done'"
+        f"SELECT count(*) FROM imports WHERE import_id IN ({DEMO_IMPORTS}) AND status = 'done'"  # noqa: S608
     ).fetchall()
     return rows[0][0] > 0
+
+
+@dataclass(frozen=True)
+class DemoFootprint:
+    """What removing the demo company deletes (rows users can see)."""
+
+    customers: int
+    orders: int
+    surveys: int
+    followups: int
+    targets: int
+
+    @property
+    def total(self) -> int:
+        return self.customers + self.orders + self.surveys + self.followups + self.targets
+
+
+def _backup_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(table, kind) of the copies that undoing a replace/upsert import restores."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND regexp_matches(table_name, '^backup_[0-9]+_(customers|orders|surveys)$')"
+    ).fetchall()
+    return [(r[0], r[0].rsplit("_", 1)[1]) for r in rows]
+
+
+def _demo_followups_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SELECT of the follow-up ids that go with the demo: written by the demo, or for a demo customer
+    (live or kept for undo) who is not also a customer of real data."""
+    demo_customers = " UNION ".join(
+        [f"SELECT customer_id FROM main.customers WHERE import_id IN ({DEMO_IMPORTS})"]  # noqa: S608
+        + [f"SELECT customer_id FROM main.{name} WHERE import_id IN ({DEMO_IMPORTS})"  # noqa: S608
+           for name, kind in _backup_tables(con) if kind == "customers"]
+    )
+    real = f"SELECT customer_id FROM main.customers WHERE import_id IS NULL OR import_id NOT IN ({DEMO_IMPORTS})"  # noqa: S608
+    return (f"SELECT followup_id FROM followups WHERE created_by = 'demo' OR (customer_id IN ({demo_customers}) "  # noqa: S608
+            f"AND customer_id NOT IN ({real}))")
+
+
+def footprint(con: duckdb.DuckDBPyConnection) -> DemoFootprint:
+    """Counts of the demo rows still in the database (all zero once removed or never loaded)."""
+    if not db.scalar(con, f"SELECT count(*) FROM imports WHERE import_id IN ({DEMO_IMPORTS}) "  # noqa: S608
+                          "AND status <> 'removed'"):
+        n = db.scalar(con, "SELECT count(*) FROM targets WHERE updated_by = 'demo'")
+        return DemoFootprint(0, 0, 0, 0, n)
+    row = con.execute(
+        f"SELECT (SELECT count(*) FROM customers WHERE import_id IN ({DEMO_IMPORTS})), "  # noqa: S608
+        f"(SELECT count(*) FROM orders WHERE import_id IN ({DEMO_IMPORTS})), "
+        f"(SELECT count(*) FROM surveys WHERE import_id IN ({DEMO_IMPORTS})), "
+        f"(SELECT count(*) FROM followups WHERE followup_id IN ({_demo_followups_sql(con)})), "
+        "(SELECT count(*) FROM targets WHERE updated_by = 'demo')"
+    ).fetchall()[0]
+    return DemoFootprint(*(int(n) for n in row))
+
+
+def remove_demo(con: duckdb.DuckDBPyConnection, username: str | None, lang: str = "en") -> DemoFootprint:
+    """Delete the demo company for good, in one transaction; returns what was deleted.
+
+    Goes: the customers, orders and surveys rows the demo imports loaded (also from the copies an
+    undo of a later replace/upsert would restore, so no undo brings the demo back), the follow-ups of
+    demo customers and their history, and the targets the demo set (a target a user has since
+    changed stays). The demo imports become ``removed``. Real imported rows are not touched. A
+    concurrent write to the same rows raises ``Conflict`` with nothing deleted.
+    """
+    try:
+        with db.transaction(con):
+            gone = footprint(con)
+            # Follow-ups first: which customers are the demo's is read from the customer rows.
+            fids = _demo_followups_sql(con)
+            con.execute(f"DELETE FROM followup_history WHERE followup_id IN ({fids})")  # noqa: S608
+            con.execute(f"DELETE FROM followups WHERE followup_id IN ({fids})")  # noqa: S608
+            for table in db.DATA_TABLES:
+                con.execute(f"DELETE FROM main.{table} WHERE import_id IN ({DEMO_IMPORTS})")  # noqa: S608
+            for name, _kind in _backup_tables(con):
+                con.execute(f"DELETE FROM main.{name} WHERE import_id IN ({DEMO_IMPORTS})")  # noqa: S608
+            con.execute("DELETE FROM targets WHERE updated_by = 'demo'")
+            con.execute(f"UPDATE imports SET status = 'removed', replaced_by = NULL WHERE import_id IN ({DEMO_IMPORTS})")  # noqa: S608
+            auth.audit(con, username, "remove_demo", {
+                "customers": gone.customers, "orders": gone.orders, "surveys": gone.surveys,
+                "followups": gone.followups, "targets": gone.targets})
+            db.bump_data_version(con)
+    except duckdb.TransactionException as exc:
+        raise Conflict(t("data.demo.err.conflict", lang)) from exc
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException:
+        pass  # another write is open: DuckDB checkpoints later; the commit is in its log already
+    return gone
 
 
 SAMPLE_HEADERS = {  # the demo as a Chinese manager's export would look: Chinese headers, UTF-8 with BOM

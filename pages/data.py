@@ -1,4 +1,5 @@
-"""Data 数据 — upload files, confirm the columns, read the data doctor, import all-or-nothing, undo, export."""
+"""Data 数据 — upload files, confirm the columns, read the data doctor, import all-or-nothing, undo, export;
+remove the demo company."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import auth, export, ingest
+from core import auth, demo, export, ingest
 from core.errors import KehuError
+from core.ingest.clean import DATE_FIELDS
 from core.ingest.templates import template_csv, template_xlsx
 from ui import context
 
@@ -20,6 +22,9 @@ username = getattr(user, "username", None)
 may_import = auth.can_import(user)
 ENCODINGS = ["auto", "utf-8", "gb18030", "utf-16", "big5", "latin-1"]
 STAGED_KEY = "data.staged"  # {(file_id, kind, encoding, sheet): Staged} for this session only
+PEEK_KEY = "data.peeked"  # {file_id: detected encoding or None} for this session only
+GEN_KEY = "data.uploader_gen"  # a new uploader (empty) after every successful import
+DONE_KEY = "data.last_reports"  # import ids of the last successful import, shown until a new upload
 
 st.title(t("nav.data"))
 st.caption(t("data.intro"))
@@ -46,6 +51,23 @@ def _staged(upload, kind: str, encoding: str | None, sheet: str | None) -> inges
 def _forget_staged() -> None:
     for st_ in st.session_state.pop(STAGED_KEY, {}).values():
         ingest.drop(ctx.con, st_.token)
+    st.session_state.pop(PEEK_KEY, None)
+
+
+def _detected_encoding(upload) -> str | None:
+    """What automatic detection picks for this upload (None: not a text file)."""
+    cache = st.session_state.setdefault(PEEK_KEY, {})
+    if upload.file_id not in cache:
+        cache[upload.file_id] = ingest.peek_encoding(ingest.save_upload(_workdir(), upload.name, upload.getvalue()))
+    return cache[upload.file_id]
+
+
+def _encoding_option(enc: str, detected: str) -> str:
+    if enc != "auto":
+        return ingest.encoding_label(enc)
+    if detected == "unknown":
+        return t("data.encoding_unknown")
+    return t("data.encoding_auto", enc=ingest.encoding_label(detected))
 
 
 def _field_label(field: str | None) -> str:
@@ -70,8 +92,8 @@ def _mapping_editor(st_: ingest.Staged, key: str) -> list[str | None]:
 
 
 def _draw_doctor(d: ingest.Diagnosis) -> None:
-    st.markdown(f"**{t('data.doctor')}** — " + t("data.doctor.summary", read=d.rows_read, ok=d.will_load,
-                                                    bad=d.will_reject))
+    st.markdown(f"**{t('data.doctor')}** — " + t("data.doctor.summary", read=f"{d.rows_read:,}",
+                                                    ok=f"{d.will_load:,}", bad=f"{d.will_reject:,}"))
     if d.needs_dayfirst:
         st.warning(t("data.doctor.needs_dayfirst", examples=", ".join(d.ambiguous_examples)))
     elif d.dayfirst_source == "data":
@@ -79,9 +101,12 @@ def _draw_doctor(d: ingest.Diagnosis) -> None:
     elif d.dayfirst_source == "conflict":
         st.warning(t("data.doctor.conflict"))
     if d.scale:
-        st.caption(t("data.doctor.scale", scale=t(f"data.scale.{d.scale}"), source=d.scale_source))
+        st.caption(t("data.doctor.scale", scale=t(f"data.scale.{d.scale}"), source=t(f"data.scale_source.{d.scale_source}")))
     if d.same_file_import:
         st.warning(t("data.warn.same_file", id=d.same_file_import))
+    orphans = ingest.orphan_text(d, ctx.lang)
+    if orphans:
+        st.warning(orphans)
     actions = {"load": t("data.doctor.load"), "reject": t("data.doctor.reject"), "warn": t("data.doctor.warn")}
     groups = pd.DataFrame({
         t("data.col.what"): [t("data.doctor.ok") if g.code == "ok" else
@@ -101,14 +126,17 @@ def _draw_doctor(d: ingest.Diagnosis) -> None:
         st.dataframe(cols, hide_index=True, width="stretch")
 
 
-def _one_file(upload, kind: str, mode: str, n: int) -> ingest.Staged | None:
+def _one_file(upload, kind: str, mode: str) -> ingest.Staged | None:
     """Encoding/sheet choice, mapping, doctor for one upload; None when it cannot be imported."""
     key = f"data.{upload.file_id}"
     with st.container(border=True):
         st.markdown(f"##### {t('data.file', file=upload.name)}")
         left, right = st.columns(2)
-        enc = left.selectbox(t("data.encoding"), ENCODINGS, key=f"{key}.enc",
-                             format_func=lambda e: t("data.encoding_auto", enc="…") if e == "auto" else e)
+        detected = _detected_encoding(upload)
+        enc = "auto"
+        if detected is not None:  # text files only: Excel and Parquet carry their encoding
+            enc = left.selectbox(t("data.encoding"), ENCODINGS, key=f"{key}.enc",
+                                 format_func=lambda e: _encoding_option(e, detected))
         try:
             st_ = _staged(upload, kind, None if enc == "auto" else enc, None)
             if st_.info.sheets and len(st_.info.sheets) > 1:
@@ -117,25 +145,49 @@ def _one_file(upload, kind: str, mode: str, n: int) -> ingest.Staged | None:
                 if sheet != st_.info.sheet:
                     st_ = _staged(upload, kind, None if enc == "auto" else enc, sheet)
             info = st_.info
-            st.caption(t("data.detected", fmt=info.fmt, enc=info.encoding or "-", line=info.header_line,
-                         rows=st_.rows_read))
+            st.caption(t("data.detected", fmt=info.fmt, enc=ingest.encoding_label(info.encoding) if info.encoding
+                         else "-", line=info.header_line, rows=f"{st_.rows_read:,}"))
             mapping = _mapping_editor(st_, key)
             a, b = st.columns(2)
-            dayfirst = a.radio(t("data.dayfirst"), ["auto", "yes", "no"], key=f"{key}.dayfirst", horizontal=True,
-                               format_func=lambda v: t(f"data.dayfirst.{v}"))
-            scale = None
-            if kind == "surveys":
-                scale = b.selectbox(t("data.scale"), ["auto", "nps", "csat", "ces"], key=f"{key}.scale",
-                                    format_func=lambda v: t("data.scale.auto", scale="…") if v == "auto"
-                                    else t(f"data.scale.{v}"))
+            dayfirst = "auto"
+            if any(f in DATE_FIELDS for f in mapping):  # the order of day and month matters for dates only
+                dayfirst = a.radio(t("data.dayfirst"), ["auto", "yes", "no"], key=f"{key}.dayfirst",
+                                   horizontal=True, format_func=lambda v: t(f"data.dayfirst.{v}"))
+            # The scale box shows what was detected, so it is drawn after the values are typed.
+            scale = st.session_state.get(f"{key}.scale", "auto") if kind == "surveys" else None
             opts = ingest.Options(dayfirst=None if dayfirst == "auto" else dayfirst == "yes",
                                   scale=None if scale in (None, "auto") else scale)
-            ingest.prepare(ctx.con, st_, mapping, opts, lang=ctx.lang)
+            profile = ingest.prepare(ctx.con, st_, mapping, opts, lang=ctx.lang)
+            if kind == "surveys":
+                found = profile.scale if scale == "auto" else None
+                b.selectbox(t("data.scale"), ["auto", "nps", "csat", "ces"], key=f"{key}.scale",
+                            format_func=lambda v: (t("data.scale.auto", scale=t(f"data.scale.{found}")) if found
+                                                   else t("data.scale.auto_plain")) if v == "auto"
+                            else t(f"data.scale.{v}"))
             _draw_doctor(ingest.diagnose(ctx.con, st_, mode, lang=ctx.lang))
             return st_
         except KehuError as err:
             st.error(str(err))
             return None
+
+
+def _last_import() -> None:
+    """The outcome of the import just made (until another file is chosen)."""
+    ids = st.session_state.get(DONE_KEY, [])
+    h = ingest.history(ctx.con) if ids else None
+    for import_id in ids:
+        row = h[h["import_id"] == import_id]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        st.success(t("data.imported", id=import_id, file=r["file_name"], read=f"{r['rows_read']:,}",
+                     loaded=f"{r['rows_loaded']:,}", rejected=f"{r['rows_rejected']:,}"))
+        if r["rows_rejected"]:
+            st.download_button(t("data.rejects_download"), on_click="ignore", key=f"data.rej.{import_id}",
+                               data=lambda i=import_id: export.to_csv_bytes(ingest.rejects_frame(ctx.con, i, ctx.lang)),
+                               file_name=f"rejects_{import_id}.csv", mime="text/csv")
+    if ids:
+        st.caption(t("data.imported_next"))
 
 
 def _import_tab() -> None:
@@ -146,35 +198,75 @@ def _import_tab() -> None:
                         format_func=lambda k: t(f"data.kind.{k}"))
     mode = st.radio(t("data.mode"), list(ingest.MODES), key="data.mode", horizontal=True,
                     format_func=lambda m: t(f"data.mode.{m}"))
-    uploads = st.file_uploader(t("data.upload"), accept_multiple_files=True, key="data.files",
+    gen = st.session_state.get(GEN_KEY, 0)
+    uploads = st.file_uploader(t("data.upload"), accept_multiple_files=True, key=f"data.files.{gen}",
                                type=["csv", "tsv", "txt", "xlsx", "xls", "parquet"])
-    ready = [_one_file(u, kind, mode, i) for i, u in enumerate(uploads or [])]
+    if not uploads:
+        _last_import()
+        return
+    st.session_state.pop(DONE_KEY, None)
+    ready = [_one_file(u, kind, mode) for u in uploads]
     usable = [s for s in ready if s is not None]
     blocked = not usable or len(usable) < len(ready) or any(
         s.profile is not None and s.profile.needs_dayfirst for s in usable)
     if st.button(t("data.import"), type="primary", disabled=blocked, key="data.import"):
         try:
-            with st.status(t("data.importing"), expanded=False) as status:
-                progress = st.progress(0.0)
+            with st.spinner(t("data.importing")):
                 reports = ingest.load(ctx.con, usable, mode, username=username, lang=ctx.lang)
-                progress.progress(1.0)
-                status.update(state="complete")
-            st.session_state["data.last_reports"] = [r.import_id for r in reports]
-            _forget_staged()
         except KehuError as err:
             st.error(str(err))
-    for import_id in st.session_state.get("data.last_reports", []):
-        h = ingest.history(ctx.con)
-        row = h[h["import_id"] == import_id]
-        if row.empty:
-            continue
-        r = row.iloc[0]
-        st.success(t("data.imported", id=import_id, read=r["rows_read"], loaded=r["rows_loaded"],
-                     rejected=r["rows_rejected"]))
-        if r["rows_rejected"]:
-            st.download_button(t("data.rejects_download"), on_click="ignore", key=f"data.rej.{import_id}",
-                               data=lambda i=import_id: export.to_csv_bytes(ingest.rejects_frame(ctx.con, i, ctx.lang)),
-                               file_name=f"rejects_{import_id}.csv", mime="text/csv")
+            return
+        # Done: the staged files are gone and the uploader starts empty, so nothing invites a second import.
+        st.session_state[DONE_KEY] = [r.import_id for r in reports]
+        st.session_state[GEN_KEY] = gen + 1
+        _forget_staged()
+        st.rerun()
+
+
+def _demo_parts(fp: demo.DemoFootprint) -> str:
+    """'4,920 条问卷、166 条跟进…': the kinds of rows that go, zero counts left out."""
+    counts = {k: getattr(fp, k) for k in ("customers", "orders", "surveys", "followups", "targets")}
+    return t("data.orphans.sep").join(t(f"data.demo.part.{k}", n=f"{n:,}") for k, n in counts.items() if n)
+
+
+def _demo_section() -> None:
+    """Remove the demo company: for users who may import, while any of it is left; confirmed first."""
+    if not may_import:
+        return
+    done = st.session_state.pop("data.demo.done", None)
+    if done:
+        st.success(done)
+    fp = demo.footprint(ctx.con)
+    if not fp.total:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('data.demo.title')}**")
+        st.caption(t("data.demo.intro"))
+        if not st.session_state.get("data.demo.confirming"):
+            if st.button(t("data.demo.remove"), key="data.demo.remove", icon=":material/delete:"):
+                st.session_state["data.demo.confirming"] = True
+                st.rerun()
+            return
+        st.warning(t("data.demo.confirm", parts=_demo_parts(fp)))
+        yes, no, _ = st.columns([1, 1, 3])
+        if no.button(t("data.demo.cancel"), key="data.demo.cancel"):
+            st.session_state.pop("data.demo.confirming", None)
+            st.rerun()
+        if yes.button(t("data.demo.yes"), type="primary", key="data.demo.yes"):
+            try:
+                gone = demo.remove_demo(ctx.con, username, lang=ctx.lang)
+            except KehuError as err:
+                st.error(str(err))
+                return
+            st.session_state.pop("data.demo.confirming", None)
+            st.session_state["data.demo.done"] = t("data.demo.removed", parts=_demo_parts(gone))
+            st.rerun()
+
+
+def _status(status: str, replaced_by) -> str:
+    if status == "replaced" and pd.notna(replaced_by):
+        return t("data.status.replaced", id=int(replaced_by))
+    return t(f"data.status.{status}") if status in ("done", "undone", "removed") else status
 
 
 def _history_tab() -> None:
@@ -185,13 +277,18 @@ def _history_tab() -> None:
     shown = pd.DataFrame({
         t("data.hist.id"): h["import_id"], t("data.hist.kind"): [t(f"data.kind.{k}") if k in ingest.KINDS else k
                                                                   for k in h["kind"]],
-        t("data.hist.file"): h["file_name"], t("data.hist.mode"): h["mode"], t("data.hist.user"): h["username"],
+        t("data.hist.file"): h["file_name"],
+        t("data.hist.status"): [_status(s, by) for s, by in zip(h["status"], h["replaced_by"], strict=True)],
+        t("data.hist.mode"): [t(f"data.hist.mode.{m}") if m in ingest.MODES else m for m in h["mode"]],
+        t("data.hist.user"): h["username"],
         t("data.hist.when"): h["started_at"], t("data.hist.read"): h["rows_read"],
         t("data.hist.loaded"): h["rows_loaded"], t("data.hist.rejected"): h["rows_rejected"],
-        t("data.hist.status"): [t(f"data.status.{s}") if s in ("done", "undone") else s for s in h["status"]],
         t("data.hist.checksum"): h["checksum"].str.slice(0, 12),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        t("data.hist.status"): st.column_config.TextColumn(width="medium"),
+        t("data.hist.mode"): st.column_config.TextColumn(width="small" if ctx.lang == "en" else "medium"),
+    })
     undoable = h[h["can_undo"]]["import_id"].tolist()
     if may_import and undoable:
         pick = st.selectbox(t("data.undo_pick"), undoable, key="data.undo_pick",
@@ -232,6 +329,7 @@ def _templates_tab() -> None:
                             file_name=f"{kind}.xlsx")
 
 
+_demo_section()
 tab_import, tab_history, tab_templates = st.tabs([t("data.tab.import"), t("data.tab.history"),
                                                   t("data.tab.templates")])
 with tab_import:

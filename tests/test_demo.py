@@ -81,3 +81,17 @@ def test_build_demo_bumps_the_data_version(tmp_path: Path) -> None:
     demo.build_demo(con, customers=50, seed=1, end=date(2025, 1, 31))
     assert db.data_version(con) == 1
     assert not db.is_empty(con)
+
+
+def test_is_loaded_until_every_demo_import_is_undone(tmp_path: Path) -> None:
+    from core.ingest import undo
+
+    con = db.connect(tmp_path / "k.duckdb")
+    demo.build_demo(con, customers=50, seed=1, end=date(2025, 1, 31))  # imports 1, 2, 3
+    assert demo.is_loaded(con)
+    undo(con, 3)
+    undo(con, 2)
+    assert demo.is_loaded(con)  # the demo customers are still there
+    undo(con, 1)
+    assert not demo.is_loaded(con)
+    assert db.is_empty(con)

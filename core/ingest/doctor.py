@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from core import demo
+from core.i18n import t
 from core.ingest import mapping as mp
 from core.ingest.clean import DATE_FIELDS
 from core.ingest.load import Staged, _warnings, plan, prepare
@@ -55,6 +57,10 @@ class Diagnosis:
     scale: str | None
     scale_source: str
     same_file_import: int | None
+    # customers replaced: rows of other tables whose customer the new file lacks (orders, surveys,
+    # followups), and whether the demo company is still loaded (then removing it is the advice)
+    orphans: dict[str, int] = field(default_factory=dict)
+    demo_loaded: bool = False
 
     @property
     def blocking(self) -> bool:
@@ -119,6 +125,28 @@ def diagnose(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, lang: str = 
     ).fetchone()[0]
     prof = st.profile
     will_reject = st.rows_read - will_load
+    orphans = _orphans(con, final) if st.kind == "customers" and mode == "replace" else {}
     return Diagnosis(st.info.name, st.kind, mode, st.rows_read, will_load, will_reject, columns, groups,
                      prof.dayfirst, prof.dayfirst_source, prof.needs_dayfirst, prof.ambiguous_examples,
-                     prof.scale, prof.scale_source, same)
+                     prof.scale, prof.scale_source, same, orphans,
+                     demo.is_loaded(con) if orphans else False)
+
+
+def _orphans(con: duckdb.DuckDBPyConnection, final: str) -> dict[str, int]:
+    """Orders, surveys and (not deleted) follow-ups whose customer id the replacing file does not have."""
+    keep = f"(SELECT customer_id FROM {final} WHERE reason IS NULL)"  # noqa: S608 - own names
+    row = con.execute(
+        f"SELECT (SELECT count(*) FROM main.orders x WHERE x.customer_id NOT IN {keep}), "  # noqa: S608
+        f"(SELECT count(*) FROM main.surveys x WHERE x.customer_id NOT IN {keep}), "
+        f"(SELECT count(*) FROM main.followups x WHERE NOT x.deleted AND x.customer_id NOT IN {keep})"
+    ).fetchall()[0]
+    return {k: int(n) for k, n in zip(("orders", "surveys", "followups"), row, strict=True) if n}
+
+
+def orphan_text(d: Diagnosis, lang: str = "en") -> str | None:
+    """The warning for ``Diagnosis.orphans`` (None when nothing would point to a missing customer)."""
+    if not d.orphans:
+        return None
+    parts = [t(f"data.orphans.{k}", lang, n=f"{n:,}") for k, n in d.orphans.items()]
+    return t("data.warn.orphans_demo" if d.demo_loaded else "data.warn.orphans", lang,
+             parts=t("data.orphans.sep", lang).join(parts))

@@ -158,6 +158,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, st: Staged, mode: str, username: s
         con.execute(f"CREATE TABLE {backup} AS SELECT * FROM main.{kind}")  # noqa: S608
         replaced = con.execute(f"SELECT count(*) FROM {backup}").fetchall()[0][0]  # noqa: S608
         con.execute(f"DELETE FROM main.{kind}")  # noqa: S608
+        # The imports whose rows just left the table are superseded (undo brings them back).
+        con.execute("UPDATE imports SET status = 'replaced', replaced_by = ? WHERE kind = ? AND status = 'done'",
+                    [import_id, kind])
     cols = ", ".join(COLUMNS[kind])
     con.execute(
         f"INSERT INTO main.{kind} ({cols}, extra, import_id) SELECT {_select_list(con, st)}, extra, ? "  # noqa: S608
@@ -283,8 +286,17 @@ def load(con: duckdb.DuckDBPyConnection, staged: list[Staged], mode: str, userna
     with db.transaction(con):
         reports = [_load_one(con, st, mode, username, lang) for st in staged]
         db.bump_data_version(con)
-    con.execute("CHECKPOINT")
+    checkpoint(con)
     return reports
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the committed change into the file now, when no other write is open; otherwise DuckDB
+    does it later by itself (the commit is durable in its log either way, so this never fails a write)."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException:
+        pass
 
 
 def drop(con: duckdb.DuckDBPyConnection, token: str) -> None:
@@ -319,10 +331,14 @@ def import_files(con: duckdb.DuckDBPyConnection, paths: list[str | Path], kind: 
 
 
 def history(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
-    """Imports newest first: who, when, file, checksum, counts, status, and whether undo is allowed."""
+    """Imports newest first: who, when, file, checksum, counts, status, and whether undo is allowed.
+
+    ``status`` is done, undone, replaced (``replaced_by`` names the replace import that took its rows
+    out of the table) or removed (the demo company, removed for good).
+    """
     return con.execute(
         "SELECT i.import_id, i.kind, i.file_name, i.mode, i.encoding, i.username, i.started_at, i.rows_read, "
-        "i.rows_loaded, i.rows_rejected, i.status, i.checksum, "
+        "i.rows_loaded, i.rows_rejected, i.status, i.replaced_by, i.checksum, "
         "(i.status = 'done' AND i.kind IN ('customers', 'orders', 'surveys') AND NOT EXISTS (SELECT 1 FROM imports j "
         " WHERE j.kind = i.kind AND j.status = 'done' AND j.import_id > i.import_id)) AS can_undo "
         "FROM imports i ORDER BY i.import_id DESC LIMIT ?",
@@ -355,14 +371,21 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, username: str | None = 
          lang: str = "en") -> int:
     """Take an import back exactly (rows deleted, replaced rows restored); only the latest per kind.
 
+    Undoing a replace makes the imports it had superseded ``done`` again.
+
     Returns the number of rows removed.
     """
-    row = con.execute("SELECT kind, status, mode FROM imports WHERE import_id = ?", [import_id]).fetchone()
+    row = con.execute("SELECT kind, status, mode, replaced_by FROM imports WHERE import_id = ?",
+                      [import_id]).fetchone()
     if row is None:
         raise NotFound(t("data.err.no_import", lang, id=import_id))
-    kind, status, mode = row
+    kind, status, mode, replaced_by = row
     if kind not in mp.KINDS:
         raise ImportRefused(t("data.err.undo_kind", lang, id=import_id))
+    if status == "replaced":
+        raise ImportRefused(t("data.err.undo_replaced", lang, id=import_id, by=replaced_by))
+    if status == "removed":
+        raise ImportRefused(t("data.err.undo_removed", lang, id=import_id))
     if status != "done":
         raise ImportRefused(t("data.err.undone", lang, id=import_id))
     later = con.execute(
@@ -382,11 +405,14 @@ def undo(con: duckdb.DuckDBPyConnection, import_id: int, username: str | None = 
             con.execute(f"INSERT INTO main.{kind} SELECT * FROM {backup}")  # noqa: S608
             con.execute(f"DROP TABLE {backup}")
         con.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
+        # What this import replaced is in the table again (a removed demo import stays removed).
+        con.execute("UPDATE imports SET status = 'done', replaced_by = NULL WHERE replaced_by = ? "
+                    "AND status = 'replaced'", [import_id])
         con.execute("INSERT INTO audit_log (username, action, detail) VALUES (?, 'undo', ?)",
                     [username, json.dumps({"import_id": import_id, "kind": kind, "mode": mode,
                                            "removed": removed})])
         db.bump_data_version(con)
-    con.execute("CHECKPOINT")
+    checkpoint(con)
     return removed
 
 

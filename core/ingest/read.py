@@ -138,6 +138,29 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
     return normalise_encoding(best.encoding)
 
 
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK", "utf-16": "UTF-16",
+                   "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "big5": "Big5", "big5hkscs": "Big5",
+                   "latin-1": "Latin-1", "iso8859-1": "Latin-1", "cp1252": "Windows-1252"}
+
+
+def encoding_label(enc: str) -> str:
+    """The name a user knows an encoding by (GB18030, the superset we decode with, shows as GBK)."""
+    return ENCODING_LABELS.get(enc.lower(), enc.upper())
+
+
+def peek_encoding(path: Path) -> str | None:
+    """The encoding automatic detection picks for a text file ('unknown' when none fits); None for
+    Excel, Parquet and files that are not tables (encodings do not apply)."""
+    try:
+        if sniff_format(Path(path), Path(path).name, "en") != "csv":
+            return None
+    except ImportRefused:
+        return None
+    with open(path, "rb") as f:
+        raw = f.read(SAMPLE_BYTES + 1)
+    return detect_encoding(raw[:SAMPLE_BYTES], complete=len(raw) <= SAMPLE_BYTES)
+
+
 def sniff_format(path: Path, name: str, lang: str) -> str:
     """csv | xlsx | xls | parquet from the bytes (the extension is only a hint)."""
     size = path.stat().st_size
