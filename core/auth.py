@@ -589,6 +589,80 @@ def audit_log(
     ).df()
 
 
+def describe_audit(action: str, detail: Any, lang: str = "zh") -> tuple[str, str]:
+    """An audit entry in words: ("登录（密码）", "") or ("导入", "订单：orders.csv（追加），载入 …").
+
+    ``detail`` is the stored JSON (text or dict). Codes and keys Kehu does not know are shown as
+    they are ("key: value; …"), so nothing recorded is ever hidden.
+    """
+    from core.i18n import has, t
+
+    info = _detail_dict(detail)
+
+    def word(prefix: str, code: Any) -> str:
+        return t(f"{prefix}.{code}", lang) if has(f"{prefix}.{code}") else str(code)
+
+    verb = word("admin.audit.do", action)
+    if action == "login" and has(f"admin.audit.do.login.{info.get('via')}"):
+        return t(f"admin.audit.do.login.{info.get('via')}", lang), ""
+    try:
+        if action == "login_failed" and "reason" in info:
+            reason = info["reason"]
+            text = (t("admin.audit.why.wrong_password", lang, failures=info.get("failures", "?"))
+                    if reason == "wrong_password" else word("admin.audit.why", reason))
+            if info.get("locked_until"):
+                text = t("admin.audit.why.locked_until", lang, text=text, until=str(info["locked_until"])[:16])
+            return verb, text
+        if action == "logout" and "reason" in info:
+            return verb, word("admin.audit.why", info["reason"])
+        if action == "import" and info.get("demo"):
+            return verb, t("admin.audit.import_demo", lang, customers=f"{int(info.get('customers', 0)):,}")
+        if action == "import" and {"kind", "file"} <= info.keys():
+            return verb, t("admin.audit.import", lang, kind=word("data.kind", info["kind"]), file=info["file"],
+                           mode=word("admin.audit.mode", info.get("mode")),
+                           loaded=f"{int(info.get('loaded') or 0):,}", rejected=f"{int(info.get('rejected') or 0):,}")
+        if action == "undo" and "import_id" in info:
+            return verb, t("admin.audit.undo", lang, import_id=info["import_id"],
+                           kind=word("data.kind", info.get("kind")), removed=f"{int(info.get('removed') or 0):,}")
+        if action == "plan_edit" and "created" in info:
+            return verb, t("admin.audit.plan_edit", lang, **{k: info.get(k, 0) for k in
+                                                             ("created", "updated", "deleted", "refused")})
+        if action == "setting" and "target" in info:
+            return verb, t("admin.audit.setting_target", lang, target=word("kpi", info["target"]),
+                           month=str(info.get("month", ""))[:7], value=info.get("value"))
+        if action == "remove_demo" and "customers" in info:
+            return verb, t("admin.audit.remove_demo", lang, **{
+                k: f"{int(info.get(k) or 0):,}" for k in ("customers", "orders", "surveys", "followups", "targets")})
+        if action == "user" and has(f"admin.audit.user.{info.get('op')}"):
+            return verb, t(f"admin.audit.user.{info['op']}", lang, target=info.get("target", "?"),
+                           role=word("auth.role", info.get("role")))
+    except (TypeError, ValueError):
+        pass  # an entry of an unexpected shape: shown as recorded, below
+    return verb, "; ".join(f"{k}: {v}" for k, v in info.items())
+
+
+def _detail_dict(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return detail
+    if detail is None or (isinstance(detail, float) and detail != detail):
+        return {}
+    try:
+        parsed = json.loads(detail)
+    except (TypeError, ValueError):
+        return {"detail": detail}
+    return parsed if isinstance(parsed, dict) else {"detail": parsed}
+
+
+def audit_log_readable(
+    con: duckdb.DuckDBPyConnection, lang: str = "zh", limit: int = 200, offset: int = 0,
+    action: str | None = None,
+) -> pd.DataFrame:
+    """``audit_log`` for people: logged_at, username, action and detail in ``lang``'s words."""
+    log = audit_log(con, limit=limit, offset=offset, action=action)
+    words = [describe_audit(a, d, lang) for a, d in zip(log["action"], log["detail"], strict=True)]
+    return log.assign(action=[w[0] for w in words], detail=[w[1] for w in words])
+
+
 def audit_actions(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The actions present in the log, for the admin page's filter."""
     return [r[0] for r in con.execute(

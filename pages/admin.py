@@ -9,6 +9,7 @@ from core.errors import KehuError
 from ui import context
 
 AUDIT_PAGE_SIZE = 100
+MISSING = "—"  # what an empty cell shows (never the word None)
 FLASH_KEY = "admin.flash"  # the last change's confirmation, shown after the rerun that redraws
 
 ctx = context.current()
@@ -47,7 +48,7 @@ with users_tab:
     users = auth.list_users(con)  # never contains password hashes
     st.dataframe(
         users.assign(role=users.role.map(role_label)),
-        hide_index=True,
+        hide_index=True, placeholder=MISSING,
         column_config={c: ctx.t(f"admin.col.{c}") for c in users.columns},
     )
 
@@ -61,10 +62,10 @@ with users_tab:
         email = right.text_input(ctx.t("admin.col.email"), key="admin_add_email")
         owner = left.selectbox(ctx.t("admin.col.owner_name"), auth.known_owners(con), index=None,
                                accept_new_options=True, help=ctx.t("admin.add.owner_help"),
-                               key="admin_add_owner")
+                               placeholder=ctx.t("admin.add.choose"), key="admin_add_owner")
         team = right.selectbox(ctx.t("admin.col.team"), auth.known_teams(con), index=None,
                                accept_new_options=True, help=ctx.t("admin.add.team_help"),
-                               key="admin_add_team")
+                               placeholder=ctx.t("admin.add.choose"), key="admin_add_team")
         password = left.text_input(ctx.t("auth.login.password"), type="password",
                                    key="admin_add_password")
         repeat = right.text_input(ctx.t("admin.add.password_repeat"), type="password",
@@ -113,15 +114,25 @@ with audit_tab:
     all_label = ctx.t("admin.audit.all")
     left, right = st.columns([3, 1])
     chosen = left.selectbox(ctx.t("admin.audit.action"), [all_label, *auth.audit_actions(con)],
+                            format_func=lambda a: a if a == all_label
+                            else auth.describe_audit(a, None, ctx.lang)[0],
                             key="admin_audit_action")
     page = right.number_input(ctx.t("admin.audit.page"), min_value=1, value=1, step=1,
                               key="admin_audit_page")
-    log = auth.audit_log(con, limit=AUDIT_PAGE_SIZE, offset=(int(page) - 1) * AUDIT_PAGE_SIZE,
-                         action=None if chosen == all_label else chosen)
+    log = auth.audit_log_readable(con, ctx.lang, limit=AUDIT_PAGE_SIZE,
+                                  offset=(int(page) - 1) * AUDIT_PAGE_SIZE,
+                                  action=None if chosen == all_label else chosen)
     if log.empty:
         st.info(ctx.t("admin.audit.empty"))
     else:
+        cc = st.column_config
         st.dataframe(
-            log.drop(columns="audit_id"), hide_index=True,
-            column_config={c: ctx.t(f"admin.audit.col.{c}") for c in log.columns if c != "audit_id"},
+            log.drop(columns="audit_id"), hide_index=True, width="stretch", placeholder=MISSING,
+            column_config={
+                "logged_at": cc.DatetimeColumn(ctx.t("admin.audit.col.logged_at"),
+                                               format="YYYY-MM-DD HH:mm:ss", width=150),
+                "username": cc.TextColumn(ctx.t("admin.audit.col.username"), width=90),
+                "action": cc.TextColumn(ctx.t("admin.audit.col.action"), width=220),
+                "detail": cc.TextColumn(ctx.t("admin.audit.col.detail"), width="large"),
+            },
         )

@@ -493,3 +493,29 @@ def test_known_owners_and_teams_for_the_admin_forms(shop) -> None:
     add(shop, "chen", owner_name="陈晨", team="north")
     assert auth.known_owners(shop) == sorted(["李雷", "王芳", "赵敏"])
     assert auth.known_teams(shop) == ["east", "north", "west"]
+
+
+# --- the audit log in words ------------------------------------------------------------------
+
+
+def test_audit_entries_read_in_the_ui_language() -> None:
+    d = auth.describe_audit
+    assert d("login", '{"via": "password"}', "zh") == ("登录（密码）", "")
+    assert d("login", {"via": "password"}, "en") == ("Sign-in (password)", "")
+    assert d("logout", '{"reason": "button"}', "zh") == ("退出登录", "点击“退出登录”")
+    assert d("login_failed", '{"reason": "wrong_password", "failures": 5, '
+             '"locked_until": "2026-03-11 10:15:00"}', "en") == (
+        "Failed sign-in", "wrong password (5 in 15 minutes); locked until 2026-03-11 10:15 (UTC)")
+    assert d("login_failed", '{"reason": "unknown_user"}', "zh") == ("登录失败", "用户名不存在")
+    assert d("undo", '{"import_id": 7, "kind": "orders", "mode": "append", "removed": 1500}', "en") == (
+        "Import undone", "import #7 (orders): 1,500 rows removed")
+    assert d("setting", '{"target": "revenue", "month": "2026-03-01", "value": 500000}', "zh") == (
+        "修改设置", "2026-03 的“营收”目标设为 500000")
+    assert d("user", '{"op": "unlock", "target": "wang"}', "en") == ("Account change", "unlocked wang")
+    assert d("remove_demo", '{"customers": 2000, "orders": 31000, "surveys": 900, "followups": 150, '
+             '"targets": 12}', "en")[1] == (
+        "removed 2,000 customers, 31,000 orders, 900 surveys, 150 follow-ups, 12 targets")
+    # what Kehu does not know is shown as recorded, never dropped
+    assert d("export", '{"rows": 10}', "en") == ("export", "rows: 10")
+    assert d("import", '{"kind": "orders"}', "zh") == ("导入", "kind: orders")
+    assert d("import", "not json", "en") == ("Import", "detail: not json")

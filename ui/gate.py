@@ -22,6 +22,13 @@ How the pieces fit (see PITFALLS.md for why each exists):
   and ``$KEHU_IDLE_MINUTES``. Idle time is also tracked per user across sessions so that
   reloading the page does not revive an idle sign-in; after a server restart everyone signs in
   again.
+- The **audit log** records the password sign-in (``core.auth.authenticate``), not the cookie
+  re-sign-ins: every reload and every new tab is a new Streamlit session signed back in from
+  the cookie, and writing ``login`` for each buried the real events. A cookie re-sign-in is
+  only accepted within the idle limit of activity this process has seen from the same sign-in
+  (same user and ``token_version``), so it is always the continuation of a sign-in already
+  recorded, and it carries nothing new to record (no per-browser identity exists to make "once
+  per browser session" mean more than "once per cookie").
 """
 
 from __future__ import annotations
@@ -231,8 +238,7 @@ def _cookie_sign_in(
     st.session_state[SESSION_KEY] = {"username": user.username, "token_version": user.token_version,
                                      "signed_in_at": issued, "last_seen": now}
     _keep_alive(st.session_state[SESSION_KEY], user, now)
-    auth.audit(con, user.username, "login", {"via": "cookie"}, now=now)
-    return user
+    return user  # not audited: the continuation of the password sign-in (module docstring)
 
 
 # --- what is drawn ---------------------------------------------------------------------------

@@ -41,11 +41,11 @@ def con(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> duckdb.DuckDBPyConne
     connection.close()
 
 
-def admin_page(con: duckdb.DuckDBPyConnection, username: str | None) -> AppTest:
+def admin_page(con: duckdb.DuckDBPyConnection, username: str | None, lang: str = "en") -> AppTest:
     """The page with ``username`` signed in (None: nobody), run once."""
     at = AppTest.from_file(ADMIN_PAGE, default_timeout=30)
     user = auth.get_user(con, username) if username else None
-    at.session_state[CTX_KEY] = Ctx(con=con.cursor(), lang="en", settings=Settings(),
+    at.session_state[CTX_KEY] = Ctx(con=con.cursor(), lang=lang, settings=Settings(),
                                     filters=Filters(), user=user)
     return at.run()
 
@@ -141,11 +141,50 @@ def test_audit_log_can_be_filtered_by_action(con) -> None:
     auth.audit(con, "wang", "import", {"file": "orders.csv"})
     at = admin_page(con, "boss")
     shown = at.dataframe[1].value
-    assert set(shown.action) == {"user", "import"}
+    assert set(shown.action) == {"Account change", "Import"}
     at.selectbox(key="admin_audit_action").set_value("import")
     at.run()
     shown = at.dataframe[1].value
-    assert list(shown.action) == ["import"] and list(shown.username) == ["wang"]
+    assert list(shown.action) == ["Import"] and list(shown.username) == ["wang"]
+    assert list(shown.detail) == ["file: orders.csv"]  # a shape Kehu does not know: as recorded
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_audit_log_speaks_the_page_language(con, lang) -> None:
+    auth.authenticate(con, "wang", PASSWORD)
+    with pytest.raises(auth.SignInRefused):
+        auth.authenticate(con, "wang", "wrong password")
+    auth.audit(con, "wang", "plan_edit", {"created": 2, "updated": 1, "deleted": 0, "refused": 1})
+    auth.audit(con, "boss", "import", {"import_id": 3, "kind": "orders", "mode": "append",
+                                       "file": "orders.csv", "loaded": 1200, "rejected": 4})
+    auth.audit(con, "wang", "login", {"via": "cookie"})  # written by earlier versions
+    at = admin_page(con, "boss", lang)
+    assert not at.exception, at.exception
+    shown = at.dataframe[1].value
+    rows = list(zip(shown.action, shown.detail, strict=True))
+    expected = {
+        "zh": [("登录（浏览器会话恢复）", ""),
+               ("导入", "订单：orders.csv（追加），载入 1,200 行，拒绝 4 行"),
+               ("修改跟进计划", "新增 2，修改 1，删除 0，未保存 1"),
+               ("登录失败", "密码错误（15 分钟内第 1 次）"),
+               ("登录（密码）", ""),
+               ("账号变更", "添加用户 zhao（只读）"),
+               ("账号变更", "添加用户 wang（客户经理）"),
+               ("账号变更", "添加用户 boss（管理员）")],
+        "en": [("Sign-in (browser session resumed)", ""),
+               ("Import", "orders: orders.csv (append), 1,200 rows loaded, 4 rejected"),
+               ("Follow-up plan edited", "2 added, 1 changed, 0 deleted, 1 refused"),
+               ("Failed sign-in", "wrong password (1 in 15 minutes)"),
+               ("Sign-in (password)", ""),
+               ("Account change", "added zhao (viewer)"),
+               ("Account change", "added wang (manager)"),
+               ("Account change", "added boss (administrator)")],
+    }[lang]
+    assert rows == expected
+    assert not any("{" in d for d in shown.detail)  # no raw JSON
+    # the filter offers the actions in words, filtering by their codes
+    options = at.selectbox(key="admin_audit_action").options
+    assert ("登录失败" if lang == "zh" else "Failed sign-in") in options
 
 
 # --- the gate in front of it -----------------------------------------------------------------
@@ -197,6 +236,15 @@ def test_admin_signs_in_sees_users_then_signs_out_and_sees_nothing(gated, con) -
     assert [i.value for i in gated.info] == ["You have signed out."]
     assert auth.get_user(con, "boss").token_version == version + 1  # old cookies are dead
     assert list(auth.audit_log(con, limit=2).action) == ["logout", "login"]
+
+
+def test_a_signed_in_session_adds_no_login_entry_per_rerun(gated, con) -> None:
+    sign_in(gated, "boss", PASSWORD)
+    for _ in range(3):  # reruns of the same session (clicks, page changes) are not sign-ins
+        gated.run()
+    logins = auth.audit_log(con, action="login")
+    assert list(logins.username) == ["boss"]
+    assert [json.loads(d) for d in logins.detail] == [{"via": "password"}]
 
 
 def test_a_manager_who_signs_in_is_refused_by_the_page(gated) -> None:
