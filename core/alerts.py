@@ -50,5 +50,8 @@ def newly_at_risk(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None
 
 
 def reminders(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None) -> followup.Reminders:
-    """``followup.reminders`` in the (con, settings, filters) shape the page cache expects."""
-    return followup.reminders(con, f, no_followup_days=s.no_followup_days)
+    """``followup.reminders`` in the (con, settings, filters) shape the page cache expects: valuable
+    and neglected are judged at the reference date (``resolve_as_of``) and customers churned then
+    (``s.churn_days``) are left out; overdue stays relative to today."""
+    return followup.reminders(con, f, no_followup_days=s.no_followup_days, as_of=resolve_as_of(con, s),
+                              churn_days=s.churn_days)

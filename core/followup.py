@@ -139,14 +139,44 @@ def team_owners(con: duckdb.DuckDBPyConnection, user: Any) -> tuple[str, ...]:
     return tuple(sorted(owners))
 
 
+ACCOUNT_MANAGERS_SQL = (
+    "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL AND trim(owner) <> '' "
+    "UNION SELECT owner_name FROM users WHERE owner_name IS NOT NULL AND trim(owner_name) <> ''"
+)
+
+# The name a user is assigned follow-ups under: their account-manager name, else their username
+# (an administrator of a shop whose export has no account-manager column has only the latter).
+ASSIGNEE_SQL = "coalesce(nullif(trim(owner_name), ''), username)"
+
+
+def account_managers(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Customers' owners and users' owner names: who capacity mode spreads follow-ups over."""
+    return tuple(r[0] for r in con.execute(ACCOUNT_MANAGERS_SQL + " ORDER BY 1").fetchall())
+
+
 def known_owners(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """Every name a follow-up may be assigned to: customers' owners and users' owner names."""
+    """Every name a follow-up may be assigned to: customers' owners, users' owner names, and the
+    username of every admin or manager without an owner name (see ``assignee_of``)."""
     rows = con.execute(
-        "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL AND trim(owner) <> '' "
-        "UNION SELECT owner_name FROM users WHERE owner_name IS NOT NULL AND trim(owner_name) <> '' "
-        "ORDER BY 1"
+        ACCOUNT_MANAGERS_SQL + f" UNION SELECT {ASSIGNEE_SQL} FROM users "  # noqa: S608 - fixed SQL
+        "WHERE role IN ('admin', 'manager') ORDER BY 1"
     ).fetchall()
     return tuple(r[0] for r in rows)
+
+
+def assignee_of(user: Any) -> str:
+    """The name follow-ups are assigned to this user under (owner name, else username)."""
+    actor = actor_of(user)
+    return actor.owner_name or actor.username
+
+
+def assignees(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The active users who may own follow-ups (admins and managers): ``assignee`` (the name a
+    follow-up carries), ``username``, ``display_name`` — the choices of a fallback assignee."""
+    return con.execute(
+        f"SELECT {ASSIGNEE_SQL} AS assignee, username, coalesce(display_name, username) AS display_name "  # noqa: S608
+        "FROM users WHERE role IN ('admin', 'manager') AND NOT disabled ORDER BY assignee, username"
+    ).df()
 
 
 def customer_choices(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
@@ -687,9 +717,13 @@ def changes_from_editor(loaded: pd.DataFrame, state: dict[str, Any]) -> list[dic
 
 
 PREVIEW_COLUMNS: tuple[str, ...] = (
-    "customer_id", "customer_name", "customer_owner", "score", "owner", "action", "due_date",
-    "note", "skip_reason",
+    "customer_id", "customer_name", "customer_owner", "score", "owner", "assigned_because", "week",
+    "action", "due_date", "note", "skip_reason",
 )
+ASSIGNED_BECAUSE: tuple[str, ...] = ("own", "fallback", "capacity")
+"""Why a previewed follow-up went to its owner: the customer's account manager (``own``), the
+fallback assignee because the customer has none (``fallback``), or someone else because that
+one was full that week (``capacity``, capacity mode only)."""
 
 
 def generate_from_warnings(
@@ -703,6 +737,9 @@ def generate_from_warnings(
     assign: str = "own",
     capacity_per_week: int = 10,
     owners: Sequence[str] | None = None,
+    fallback_owner: str | None = None,
+    include_churned: bool = False,
+    stage_column: str = "lifecycle_stage",
     action: str = "call",
     first_due: date | None = None,
     allow_duplicates: bool = False,
@@ -711,15 +748,26 @@ def generate_from_warnings(
 ) -> pd.DataFrame:
     """A preview of follow-ups for warned customers (nothing is written; ``create_plan`` does).
 
-    ``candidates`` has ``customer_id`` and a score column (risk × value from the churn model, or
-    any ranking when the model is not available). The chosen ``customer_ids`` or else the
-    ``top_n`` by score are planned, best first. ``assign="own"``: each customer's account manager;
-    ``"capacity"``: the customer's own manager while they have room that week, else the
-    least-loaded owner of ``owners`` (default: every known owner in the row scope). Either way no
-    owner gets more than ``capacity_per_week`` open follow-ups in a week (existing planned ones
-    count): the overflow moves to the next week, same weekday as ``first_due``. Customers that
-    already have an open follow-up (unless ``allow_duplicates``), that are outside the row scope
-    or that have no owner are kept in the preview with ``skip_reason`` set.
+    ``candidates`` has ``customer_id``, a score column (risk × value from the churn model, or
+    any ranking when the model is not available) and, for the churned rule, the lifecycle stage
+    (``stage_column``; without it nobody counts as churned). The chosen ``customer_ids`` or else
+    the ``top_n`` by score are planned, best first.
+
+    Churned customers (stage ``churned`` as of the reference date: a win-back case, not a
+    warning) are left out unless ``include_churned`` — the churn page's default: from the top N
+    they are dropped before counting, picked ones are kept in the preview as skipped
+    (``churned``).
+
+    ``assign="own"``: each customer's account manager; customers without one go to
+    ``fallback_owner`` (the user picks it; without one they are skipped as ``no_owner``).
+    ``"capacity"``: that person while they have room that week, else the least-loaded owner of
+    ``owners`` (default: every account manager in the row scope; the fallback assignee joins
+    them for owner-less customers). Either way no owner gets more than ``capacity_per_week``
+    open follow-ups in a week (existing planned ones count): the overflow moves to the next
+    week, same weekday as ``first_due``. ``assigned_because`` says why each row got its owner
+    (``ASSIGNED_BECAUSE``), ``week`` how many weeks after ``first_due`` it is due. Customers that
+    already have an open follow-up (unless ``allow_duplicates``) or that are outside the row
+    scope are kept in the preview with ``skip_reason`` set.
     """
     actor = actor_of(user)
     _require_editor(actor)
@@ -730,14 +778,19 @@ def generate_from_warnings(
     capacity = max(1, int(capacity_per_week))
     first_due = first_due or date.today() + timedelta(days=1)
     scope = f.scope_owners if f is not None else None
+    fallback = _clean_text(fallback_owner)
 
     cand = candidates.copy()
     if score_column not in cand.columns:
         cand[score_column] = 0.0
     cand = cand.drop_duplicates("customer_id")
+    churned = (cand[stage_column] == "churned") if stage_column in cand.columns else None
+    cand["_churned"] = False if churned is None else churned.fillna(False).astype(bool)
     if customer_ids is not None:
         wanted = set(customer_ids)
         cand = cand[cand["customer_id"].isin(wanted)]
+    elif not include_churned:
+        cand = cand[~cand["_churned"]]
     cand = cand.sort_values([score_column, "customer_id"], ascending=[False, True], kind="stable")
     if customer_ids is None and top_n is not None:
         cand = cand.head(int(top_n))
@@ -749,8 +802,9 @@ def generate_from_warnings(
     open_customers = {r[0] for r in con.execute(
         f"SELECT DISTINCT customer_id FROM followups WHERE status = 'planned' AND NOT deleted "  # noqa: S608
         f"AND customer_id IN {marks}", vals).fetchall()}
-    pool = [o for o in (owners if owners is not None else known_owners(con))
+    pool = [o for o in (owners if owners is not None else account_managers(con))
             if scope is None or o in scope]
+    pool_without_owner = pool if fallback is None or fallback in pool else sorted([*pool, fallback])
     week0 = week_start(first_due)
     load: dict[tuple[str, int], int] = {}
     for owner, wk, n in con.execute(
@@ -764,42 +818,51 @@ def generate_from_warnings(
     rows = []
     for rec in cand.to_dict("records"):
         cid = rec["customer_id"]
-        own = rec.get("customer_owner")
-        own = None if own is None or (isinstance(own, float) and math.isnan(own)) else own
+        own = _clean_text(rec.get("customer_owner"))
         skip = None
         if cid not in existing:
             skip = "unknown_customer"
         elif scope is not None and own not in scope:
             skip = "out_of_scope"
+        elif rec["_churned"] and not include_churned:
+            skip = "churned"
         elif cid in open_customers and not allow_duplicates:
             skip = "open_followup"
-        owner, wk = None, None
+        owner, wk, because = None, None, None
         if skip is None:
-            owner, wk = _place(own, assign, pool, load, capacity)
+            first_choice = own or fallback
+            owner, wk = _place(first_choice, assign, pool if own else pool_without_owner, load, capacity)
             if owner is None:
                 skip = "no_owner"
             else:
                 load[(owner, wk)] = load.get((owner, wk), 0) + 1
+                because = "capacity" if owner != first_choice else ("own" if own else "fallback")
         reasons = rec.get(reasons_column)
         if isinstance(reasons, list | tuple):
             reasons = "; ".join(str(r) for r in reasons)
         rows.append({
             "customer_id": cid,
-            "customer_name": rec.get("customer_name"),
+            "customer_name": _clean_text(rec.get("customer_name")),
             "customer_owner": own,
             "score": float(rec[score_column]) if pd.notna(rec[score_column]) else None,
             "owner": owner,
+            "assigned_because": because,
+            "week": wk,
             "action": action,
             "due_date": first_due + timedelta(days=7 * wk) if wk is not None else None,
             "note": _clean_text(reasons),
             "skip_reason": skip,
         })
-    return pd.DataFrame(rows, columns=list(PREVIEW_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(PREVIEW_COLUMNS))
+    frame["week"] = frame["week"].astype("Int64")
+    return frame
 
 
 def _place(own: str | None, assign: str, pool: list[str], load: dict[tuple[str, int], int],
            capacity: int) -> tuple[str | None, int]:
-    """The owner and week (0 = the first) for one customer, filling weeks in order."""
+    """The owner and week (0 = the first) for one customer, filling weeks in order.
+
+    ``own`` is who should get it first (the account manager, or the fallback assignee)."""
     if assign == "own":
         if own is None:
             return None, 0
@@ -818,6 +881,30 @@ def _place(own: str | None, assign: str, pool: list[str], load: dict[tuple[str, 
         if free:
             return min(free, key=lambda o: (load.get((o, wk), 0), o)), wk
         wk += 1
+
+
+def assignment_text(row: dict[str, Any], lang: str = "zh", fallback: str | None = None) -> str:
+    """Why a preview row went to its owner, in words: "无客户经理 → 分配给 boss"; "" when skipped.
+
+    ``fallback`` names who owner-less customers went to first (for the capacity wording)."""
+    because, owner = _clean_text(row.get("assigned_because")), _clean_text(row.get("owner"))
+    if because is None or owner is None:
+        return ""
+    first = _clean_text(row.get("customer_owner")) or fallback or "?"
+    text = t(f"followup.assigned.{because}", lang, owner=owner, first=first)
+    week = row.get("week")
+    if week is not None and not pd.isna(week) and int(week) > 0:
+        text = t("followup.assigned.later", lang, text=text, n=int(week))
+    return text
+
+
+def skip_summary(preview: pd.DataFrame, lang: str = "zh") -> list[str]:
+    """One line per skip reason with how many customers it kept out, most frequent first."""
+    reasons = preview["skip_reason"].dropna() if "skip_reason" in preview else pd.Series(dtype=str)
+    counts = reasons.value_counts(sort=False)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [t("followup.gen.skip_line", lang, reason=t(f"followup.skip.{code}", lang), n=int(n))
+            for code, n in ordered]
 
 
 def create_plan(
@@ -853,9 +940,12 @@ WHERE NOT fu.deleted AND fu.status = 'planned' AND fu.due_date < $today::DATE AN
 ORDER BY fu.due_date, fu.followup_id
 """
 
-# Net spend per customer = the sum of the net amounts of all their orders up to today (sums are
-# associative, so grouping by customer directly equals summing per order first, ~4× faster).
-# The threshold row comes back even when nobody is neglected (LEFT JOIN from ``cut``).
+# Net spend per customer = the sum of the net amounts of all their orders up to the reference
+# date (sums are associative, so grouping by customer directly equals summing per order first,
+# ~4× faster). Only the valuable few are then netted per order, for their last counted order
+# (net > 0) and so their lifecycle stage: churned = that order more than churn_days before the
+# reference date (METRICS.md rule 2). The threshold row comes back even when nobody is
+# neglected (LEFT JOIN from ``cut``).
 NEGLECTED_SQL = """
 WITH c AS (
     SELECT customer_id, any_value(name) AS name, any_value(owner) AS owner
@@ -864,7 +954,7 @@ WITH c AS (
 spend AS (
     SELECT o.customer_id, sum({net}) AS spend
     FROM orders o {semi_join}
-    WHERE o.order_date <= $today::DATE
+    WHERE o.order_date <= $ref::DATE
     GROUP BY o.customer_id
 ),
 valued AS (SELECT s.* FROM spend s JOIN c USING (customer_id) WHERE s.spend > 0),
@@ -872,17 +962,31 @@ cut AS (
     SELECT coalesce($min_value::DOUBLE, quantile_cont(spend::DOUBLE, $share::DOUBLE)) AS min_value
     FROM valued
 ),
+high AS (SELECT v.* FROM valued v WHERE v.spend >= (SELECT min_value FROM cut)),
+last_counted AS (
+    SELECT customer_id, max(order_date) AS last_order
+    FROM (
+        SELECT o.customer_id, o.order_id, min(o.order_date) AS order_date
+        FROM orders o SEMI JOIN high ON o.customer_id = high.customer_id
+        WHERE o.order_date <= $ref::DATE
+        GROUP BY o.customer_id, o.order_id
+        HAVING sum({net}) > 0
+    )
+    GROUP BY customer_id
+),
 fu AS (
-    SELECT customer_id, max(due_date) FILTER (WHERE due_date <= $today::DATE) AS last_followup,
+    SELECT customer_id, max(due_date) FILTER (WHERE due_date <= $ref::DATE) AS last_followup,
            count(*) FILTER (WHERE due_date >= $since::DATE) AS recent_or_planned
     FROM followups WHERE NOT deleted AND status <> 'cancelled'
     GROUP BY customer_id
 ),
 neglected AS (
     SELECT c.customer_id, c.name AS customer_name, c.owner, v.spend::DOUBLE AS spend,
-           fu.last_followup, $today::DATE - fu.last_followup AS days_since_followup
-    FROM c JOIN valued v USING (customer_id) LEFT JOIN fu USING (customer_id)
-    WHERE v.spend >= (SELECT min_value FROM cut) AND coalesce(fu.recent_or_planned, 0) = 0
+           l.last_order, fu.last_followup, $ref::DATE - fu.last_followup AS days_since_followup
+    FROM c JOIN high v USING (customer_id) LEFT JOIN last_counted l USING (customer_id)
+    LEFT JOIN fu USING (customer_id)
+    WHERE coalesce(fu.recent_or_planned, 0) = 0
+      AND (l.last_order IS NULL OR $ref::DATE - l.last_order <= $churn_days)
 )
 SELECT cut.min_value, n.*
 FROM cut LEFT JOIN neglected n ON TRUE
@@ -901,6 +1005,7 @@ class Reminders:
     neglected: pd.DataFrame
     no_followup_days: int
     min_value: float | None  # the spend threshold actually used (None: nobody has spent yet)
+    reference: date | None = None  # the date "valuable", "churned" and "N days" were judged at
 
 
 def reminders(
@@ -909,32 +1014,42 @@ def reminders(
     today: date | None = None,
     no_followup_days: int = 30,
     min_value: float | None = None,
+    as_of: date | None = None,
+    churn_days: int = 180,
 ) -> Reminders:
     """Overdue follow-ups, and valuable customers nobody has followed up for ``no_followup_days``.
 
-    Valuable = net spend up to ``today`` > 0 and ≥ ``min_value``; without one, ≥ the 80th
-    percentile of net spend of the customers in view (the top 20 %). "Followed up" = a live, not
-    cancelled follow-up due within the last N days or planned for later; customers with none are
-    listed (``last_followup`` NULL when they never had one).
+    Overdue = planned and due before ``today`` (METRICS.md), whatever the reference date.
+    The rest is judged at the reference date ``ref`` = ``as_of`` (the data's reference date)
+    when it is before ``today``, else ``today``. Valuable = net spend up to ``ref`` > 0 and ≥
+    ``min_value``; without one, ≥ the 80th percentile of net spend of the customers in view
+    with any (the top 20 %). Customers churned at ``ref`` (last counted order more than
+    ``churn_days`` before it) are left out: they are a win-back case, and in old data they
+    would be nearly everyone. "Followed up" = a live, not cancelled follow-up due within the N
+    days before ``ref`` or later (planned ones included); customers with none are listed
+    (``last_followup`` NULL when they never had one before ``ref``).
     """
     from core.metrics.common import NET_AMOUNT_SQL
 
     today = today or date.today()
+    ref = min(as_of, today) if as_of is not None else today
     where, params = _named(*customer_where(f, "c"), prefix="w")
     overdue = con.execute(OVERDUE_SQL.replace("{where}", where), {**params, "today": today}).df()
 
     semi_join = "" if where == "TRUE" else "SEMI JOIN c ON o.customer_id = c.customer_id"
     sql = (NEGLECTED_SQL.replace("{where}", where).replace("{net}", NET_AMOUNT_SQL)
            .replace("{semi_join}", semi_join))
-    found = con.execute(sql, {**params, "today": today, "min_value": min_value, "share": TOP_SPEND_SHARE,
-                              "since": today - timedelta(days=no_followup_days)}).df()
+    found = con.execute(sql, {**params, "ref": ref, "min_value": min_value, "share": TOP_SPEND_SHARE,
+                              "since": ref - timedelta(days=no_followup_days),
+                              "churn_days": int(churn_days)}).df()
     used = found["min_value"].iloc[0] if len(found) else None
     used = None if used is None or pd.isna(used) else float(used)
-    neglected = found.dropna(subset=["customer_id"]).drop(columns=["min_value"]).reset_index(drop=True)
+    neglected = (found.dropna(subset=["customer_id"]).drop(columns=["min_value", "last_order"])
+                 .reset_index(drop=True))
     for frame, col in ((overdue, "due_date"), (neglected, "last_followup")):
         if len(frame):
             frame[col] = pd.to_datetime(frame[col]).dt.date
-    return Reminders(overdue, neglected, no_followup_days, used)
+    return Reminders(overdue, neglected, no_followup_days, used, ref)
 
 
 WEEKLY_SQL = """

@@ -22,6 +22,8 @@ from ui.cache import churn_result, shared
 CANDIDATES = "followup.candidates"  # customer ids picked here, for the follow-up page
 PREVIEW = "churn.preview"
 TABLE = "churn.table"
+MISSING = "—"  # what an empty cell shows (never the word None)
+NOBODY = ""  # "no fallback assignee"
 
 ctx = context.current()
 t = ctx.t
@@ -31,9 +33,22 @@ st.title(t("nav.churn"))
 st.caption(t("churnpage.caption", h=ctx.settings.horizon_days, as_of=ctx.as_of.isoformat()))
 
 
+def model_name(name: str | None) -> str:
+    """The catalogue's display name of a model (逻辑回归 (LR)), not its class name."""
+    code = next((k for k, v in churn.MODEL_NAMES.items() if v == name), None)
+    return t(f"churnpage.model.{code}") if code else (name or "")
+
+
+def model_note(note: str) -> str:
+    """The model's note with the display name in place of the class name core writes."""
+    for code, name in churn.MODEL_NAMES.items():
+        note = note.replace(name, t(f"churnpage.model.{code}"))
+    return note
+
+
 def method_banner(result: churn.ChurnResult) -> None:
     if result.method == "model":
-        st.success(result.note, icon=":material/model_training:")
+        st.success(model_note(result.note), icon=":material/model_training:")
     else:
         st.warning(t("churnpage.rules_banner") + " " + result.note, icon=":material/rule:")
 
@@ -41,15 +56,17 @@ def method_banner(result: churn.ChurnResult) -> None:
 def filters(base: pd.DataFrame) -> dict:
     """Segment, tier, owner, minimum risk and whether already churned customers are listed."""
     with st.container(border=True):
-        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 3, 2], vertical_alignment="center")
+        names = sorted(base["owner"].dropna().unique())  # none at all: no owner filter to offer
+        cols = st.columns([3, 2, 2, 3, 2] if names else [3, 2, 3, 2], vertical_alignment="center")
+        c1, c2, c4, c5 = cols[0], cols[1], cols[-2], cols[-1]
         segments = c1.multiselect(t("metrics.rfm_segment"), list(SEGMENTS), key="churn.segments",
                                   format_func=lambda c: badges.label("segment", c, ctx.lang),
                                   placeholder=t("sidebar.all"))
         tiers = c2.multiselect(t("metrics.abc_tier"), list(TIERS), key="churn.tiers",
                                format_func=lambda c: badges.label("tier", c, ctx.lang),
                                placeholder=t("sidebar.all"))
-        owners = c3.multiselect(t("sidebar.owner"), sorted(base["owner"].dropna().unique()), key="churn.owners",
-                                placeholder=t("sidebar.all"))
+        owners = cols[2].multiselect(t("sidebar.owner"), names, key="churn.owners",
+                                     placeholder=t("sidebar.all")) if names else []
         min_risk = c4.slider(t("churnpage.min_risk"), 0, 100, 50, step=5, format="%d%%", key="churn.min_risk",
                              help=t("churnpage.min_risk_help"))
         churned = c5.toggle(t("churnpage.include_churned"), value=False, key="churn.include_churned",
@@ -59,12 +76,14 @@ def filters(base: pd.DataFrame) -> dict:
             "stages": stages, "min_risk": min_risk / 100}
 
 
-def headline(wl: customer360.WarningList) -> None:
+def headline(wl: customer360.WarningList, min_risk: float) -> None:
     levels = wl.levels.set_index("level")
     cols = st.columns(4)
-    cols[0].metric(t("churnpage.kpi.warned"), fmt.count(wl.total), border=True, help=t("churnpage.kpi.warned_help"))
-    cols[1].metric(t("churnpage.kpi.high"), fmt.count(levels.loc["high", "customers"]), border=True,
-                   help=t("cust.risk_help"))
+    at_least = f"{100 * min_risk:.0f}"
+    cols[0].metric(t("churnpage.kpi.warned", min=at_least), fmt.count(wl.total), border=True,
+                   help=t("churnpage.kpi.warned_help", min=at_least, h=ctx.settings.horizon_days))
+    cols[1].metric(t("churnpage.kpi.high", high=f"{100 * badges.RISK_HIGH:.0f}"),
+                   fmt.count(levels.loc["high", "customers"]), border=True, help=t("cust.risk_help"))
     cols[2].metric(t("churnpage.kpi.value"), fmt.money(wl.levels["value"].sum(), ctx.lang), border=True,
                    help=t("churnpage.kpi.value_help"))
     cols[3].metric(t("churnpage.kpi.at_risk"), fmt.money(wl.value_at_risk, ctx.lang), border=True,
@@ -79,28 +98,37 @@ def ranked_table(wl: customer360.WarningList) -> list[str]:
         rfm_segment=badges.as_lists(rows["rfm_segment"].fillna("none")),
         abc_tier=badges.as_lists(rows["abc_tier"]),
         lifecycle_stage=badges.as_lists(rows["lifecycle_stage"]),
-        churn_risk=rows["churn_risk"] * 100,
+        churn_risk=[fmt.risk(p) for p in rows["churn_risk"]],  # a 0.3 % risk reads "<1%", not "0%"
     )
+    # what a manager reads first fits a 1440 px screen: risk, value at stake, the reasons
+    # (wrapped: Streamlit wraps text only in rows taller than 4 rem) and the badges; spend, last
+    # order and owner follow. The owner column only when some customer has an account manager.
+    columns = ["link", "name", "churn_risk", "risk_x_value", "churn_reasons", "rfm_segment", "abc_tier",
+               "lifecycle_stage", "monetary", "last_order_date", "owner"]
+    if rows["owner"].isna().all():
+        columns.remove("owner")
+    zh = ctx.lang == "zh"  # English words are longer: three lines of reasons, wider badges
     event = st.dataframe(
-        shown[["link", "name", "churn_risk", "risk_x_value", "monetary", "churn_reasons", "rfm_segment",
-               "abc_tier", "lifecycle_stage", "owner", "last_order_date"]],
-        hide_index=True, width="stretch", height=420, key=f"{TABLE}.{st.session_state.get('churn.gen', 0)}",
+        shown[columns],
+        hide_index=True, width="stretch", height=560, row_height=66 if zh else 84, placeholder=MISSING,
+        key=f"{TABLE}.{st.session_state.get('churn.gen', 0)}",
         on_select="rerun", selection_mode="multi-row",
         column_config={
             "link": st.column_config.LinkColumn(t("cust.customer_id"), display_text=badges.LINK_PATTERN,
-                                                help=t("sat.open_profile"), pinned=True),
-            "name": st.column_config.TextColumn(t("cust.name"), pinned=True),
-            "churn_risk": st.column_config.ProgressColumn(t("ab.churn.churn_risk"), min_value=0, max_value=100,
-                                                          format="%.0f%%", width=110),
+                                                help=t("sat.open_profile"), pinned=True, width=80),
+            "name": st.column_config.TextColumn(t("cust.name"), pinned=True, width=100 if zh else 95),
+            "churn_risk": st.column_config.TextColumn(t("ab.churn.churn_risk"), width=65 if zh else 75,
+                                                      alignment="right", help=t("cust.risk_help")),
             "risk_x_value": st.column_config.NumberColumn(t("ab.churn.risk_x_value"), format="¥%,.0f",
-                                                          help=t("churnpage.rxv_help")),
-            "monetary": st.column_config.NumberColumn(t("metrics.monetary"), format="¥%,.0f"),
-            "churn_reasons": st.column_config.TextColumn(t("ab.churn.churn_reasons"), width="large"),
-            "rfm_segment": badges.column("segment", ctx.lang, t("metrics.rfm_segment")),
-            "abc_tier": badges.column("tier", ctx.lang, "ABC"),
+                                                          help=t("churnpage.rxv_help"), width=85),
+            "monetary": st.column_config.NumberColumn(t("metrics.monetary"), format="¥%,.0f", width=90),
+            "rfm_segment": {**badges.column("segment", ctx.lang, t("metrics.rfm_segment")),
+                            "width": 110 if zh else 190},
+            "abc_tier": {**badges.column("tier", ctx.lang, "ABC"), "width": 45},
             "lifecycle_stage": badges.column("stage", ctx.lang, t("cust.stage")),
-            "owner": t("sidebar.owner"),
-            "last_order_date": st.column_config.DateColumn(t("cust.last_order"), format="YYYY-MM-DD"),
+            "owner": st.column_config.TextColumn(t("sidebar.owner"), width=80),
+            "last_order_date": st.column_config.DateColumn(t("cust.last_order"), format="YYYY-MM-DD", width=95),
+            "churn_reasons": st.column_config.TextColumn(t("ab.churn.churn_reasons"), width=330 if zh else 290),
         },
     )
     shown_n = len(rows)
@@ -109,19 +137,36 @@ def ranked_table(wl: customer360.WarningList) -> list[str]:
     return [str(rows.iloc[i]["customer_id"]) for i in picked if i < shown_n]
 
 
-def add_to_plan(wl: customer360.WarningList, picked: list[str]) -> None:
-    """Preview follow-ups for the ticked customers (owner = their account manager), then create them."""
+def fallback_choices() -> tuple[list[str], dict[str, str], int]:
+    """Who customers without an account manager may go to (active admins and managers), their
+    labels and the signed-in user's position (the default); "nobody" is offered last."""
+    people = followup.assignees(ctx.con)
+    labels = {row.assignee: (row.assignee if row.display_name in (row.assignee, row.username)
+                             else f"{row.display_name} ({row.assignee})")
+              for row in people.itertuples()}
+    options = [*labels, NOBODY]
+    me = followup.assignee_of(ctx.user)
+    return options, labels, options.index(me) if me in labels else 0
+
+
+def add_to_plan(wl: customer360.WarningList, picked: list[str], include_churned: bool) -> None:
+    """Preview follow-ups for the ticked customers (owner = their account manager, else the
+    fallback assignee), then create them — never offering to create none."""
     st.subheader(t("churnpage.plan_title"))
     st.session_state[CANDIDATES] = picked
     editable = followup.can_edit(ctx.user)
     if not editable:
         st.info(t("churnpage.plan_readonly"))
         return
-    c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
+    people, people_labels, me = fallback_choices()
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
     action = c1.selectbox(t("cust.action"), list(followup.ACTIONS), key="churn.action",
                           format_func=lambda a: t(f"followup.action.{a}") if has(f"followup.action.{a}") else a)
     first_due = c2.date_input(t("churnpage.first_due"), date.today() + timedelta(days=1), key="churn.first_due")
-    clicked = c3.button(t("churnpage.plan_button", n=len(picked)), type="primary", disabled=not picked,
+    fallback = c3.selectbox(t("followup.gen.fallback"), people, index=me, key="churn.fallback",
+                            format_func=lambda p: people_labels.get(p) or t("followup.gen.fallback_none"),
+                            help=t("followup.gen.fallback_help")) or None
+    clicked = c4.button(t("churnpage.plan_button", n=len(picked)), type="primary", disabled=not picked,
                         icon=":material/playlist_add:", key="churn.plan", width="stretch")
     if not picked:
         st.caption(t("churnpage.plan_hint"))
@@ -129,7 +174,7 @@ def add_to_plan(wl: customer360.WarningList, picked: list[str]) -> None:
         try:
             st.session_state[PREVIEW] = followup.generate_from_warnings(
                 ctx.con, ctx.user, wl.rows, customer_ids=picked, action=action, first_due=first_due,
-                f=ctx.filters,
+                f=ctx.filters, fallback_owner=fallback, include_churned=include_churned,
             )
         except KehuError as err:
             st.error(str(err))
@@ -139,26 +184,43 @@ def add_to_plan(wl: customer360.WarningList, picked: list[str]) -> None:
         return
     todo = int(preview["skip_reason"].isna().sum())
     with st.container(border=True):
-        st.markdown(f"**{t('churnpage.preview_title', n=todo)}**")
-        shown = preview.assign(
-            action=[t(f"followup.action.{a}") if has(f"followup.action.{a}") else a for a in preview["action"]],
-            skip_reason=[t(f"followup.skip.{r}") if isinstance(r, str) and has(f"followup.skip.{r}")
-                         else (r if isinstance(r, str) else "") for r in preview["skip_reason"]],
-        )
+        st.markdown(f"**{t('churnpage.preview_title', n=todo) if todo else t('churnpage.preview_none')}**")
+        records = preview.to_dict("records")
+        shown = fmt.for_display(pd.DataFrame({
+            "customer_id": preview["customer_id"],
+            "customer_name": preview["customer_name"],
+            "customer_owner": preview["customer_owner"],
+            "owner": preview["owner"],
+            "assigned_because": [followup.assignment_text(r, ctx.lang) or None
+                                 for r in records],
+            "action": [t(f"followup.action.{a}") if has(f"followup.action.{a}") else a for a in preview["action"]],
+            "due_date": preview["due_date"],
+            "note": preview["note"],
+            "skip_reason": [t(f"followup.skip.{r}") if isinstance(r, str) and has(f"followup.skip.{r}")
+                            else (r if isinstance(r, str) else "") for r in preview["skip_reason"]],
+        }), optional=("customer_owner",))
+        if todo == len(preview):
+            shown = shown.drop(columns="skip_reason")  # nobody skipped: an empty column says nothing
         st.dataframe(
-            shown[["customer_id", "customer_name", "owner", "action", "due_date", "note", "skip_reason"]],
-            hide_index=True, width="stretch",
+            shown, hide_index=True, width="stretch", placeholder=MISSING, row_height=66 if ctx.lang == "zh" else 84,
             column_config={
-                "customer_id": t("cust.customer_id"), "customer_name": t("cust.name"),
-                "owner": t("sidebar.owner"), "action": t("cust.action"),
-                "due_date": st.column_config.DateColumn(t("cust.due"), format="YYYY-MM-DD"),
-                "note": st.column_config.TextColumn(t("cust.note"), width="large"),
-                "skip_reason": t("churnpage.skip"),
+                "customer_id": st.column_config.TextColumn(t("cust.customer_id"), width=90),
+                "customer_name": st.column_config.TextColumn(t("cust.name"), width=110),
+                "customer_owner": st.column_config.TextColumn(t("followup.col.customer_owner"), width=90),
+                "owner": st.column_config.TextColumn(t("followup.col.owner"), width=90),
+                "assigned_because": st.column_config.TextColumn(t("followup.col.assigned_because"), width=200),
+                "action": st.column_config.TextColumn(t("cust.action"), width=70),
+                "due_date": st.column_config.DateColumn(t("cust.due"), format="YYYY-MM-DD", width=100),
+                "note": st.column_config.TextColumn(t("cust.note"), width=260),
+                "skip_reason": st.column_config.TextColumn(t("churnpage.skip"), width=200),
             },
         )
+        if todo == 0:  # never a button that would create nothing: say why instead
+            st.warning("\n".join([t("followup.gen.nothing"),
+                                  *(f"- {line}" for line in followup.skip_summary(preview, ctx.lang))]))
         ok_col, cancel_col, _ = st.columns([2, 1, 3])
-        if ok_col.button(t("churnpage.create", n=todo), type="primary", disabled=todo == 0,
-                         key="churn.create", icon=":material/check:", width="stretch"):
+        if todo and ok_col.button(t("churnpage.create", n=todo), type="primary",
+                                  key="churn.create", icon=":material/check:", width="stretch"):
             try:
                 report = followup.create_plan(ctx.con, ctx.user, preview, f=ctx.filters)
             except KehuError as err:
@@ -181,7 +243,7 @@ def quality(result: churn.ChurnResult) -> None:
         st.info(t("churnpage.quality_rules"))
         return
     train, evaluate = q.get("train_window"), q.get("eval_window")
-    st.caption(t("churnpage.quality_caption", model=result.model_name, t0=train[0], t1=train[1],
+    st.caption(t("churnpage.quality_caption", model=model_name(result.model_name), t0=train[0], t1=train[1],
                  e0=evaluate[0], e1=evaluate[1], h=q.get("horizon_days")))
     cols = st.columns(4)
     cols[0].metric(t("ab.churn.auc"), f"{q['auc']:.2f}", border=True, help=t("churnpage.auc_help"))
@@ -228,7 +290,7 @@ try:
         st.session_state.pop(PREVIEW, None)
     wl = customer360.warning_list(ctx.con, base, result.scores, high=badges.RISK_HIGH,
                                   medium=badges.RISK_MEDIUM, **chosen)
-    headline(wl)
+    headline(wl, chosen["min_risk"])
     if wl.total == 0:
         st.info(t("churnpage.none"))
     else:
@@ -240,7 +302,7 @@ try:
             width="stretch")
         st.subheader(t("churnpage.list_title"))
         picked = ranked_table(wl)
-        add_to_plan(wl, picked)
+        add_to_plan(wl, picked, include_churned=not chosen["stages"])
     quality(result)
 except KehuError as err:
     st.error(str(err))

@@ -12,8 +12,11 @@ import streamlit as st
 from core import db, export, followup
 from core.errors import KehuError
 from core.followup import ACTIONS, OUTCOMES, STATUSES
+from core.metrics import churn
+from core.metrics.base import customer_base
 from ui import context
-from ui.cache import churn_result
+from ui import format as fmt
+from ui.cache import churn_result, shared
 from ui.errors import show as show_error
 
 ctx = context.current()
@@ -34,6 +37,8 @@ EXPORT_COLUMNS = ["followup_id", "customer_id", "customer_name", "owner", "actio
                   "status", "outcome", "note", "overdue", "source", "updated_by", "updated_at"]
 ALL = ""  # "every customer" in the by-customer filter (None would show as an empty choice)
 MAX_CHOICES = 5000  # beyond this a dropdown of customers is too heavy for the browser: type ids
+MISSING = "—"  # what an empty cell shows (never the word None)
+NOBODY = ""  # "no fallback assignee" in the generate form
 
 
 def label(kind: str) -> Any:
@@ -42,12 +47,12 @@ def label(kind: str) -> Any:
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Coded choices (call, done, …) as words, everything as text, blanks for missing values."""
+    """Coded choices (call, done, …) as words, everything as text, "—" for missing values."""
     out = frame.copy()
     for column in ("action", "status", "outcome", "source"):
         if column in out.columns:
             out[column] = out[column].map(lambda c, k=column: label(k)(c) if isinstance(c, str) else c)
-    return headers(out.astype("string").fillna(""))
+    return headers(out.astype("string").fillna(MISSING))
 
 
 def headers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,14 +88,14 @@ def show_report(report: followup.SaveReport) -> None:
                               {"side": t("followup.side.yours"), **(r.yours or {})}])
         keep = ["side"] + [c for c in fields if c in sides.columns]
         st.caption(f"#{r.followup_id}")
-        st.dataframe(readable(sides[keep]), hide_index=True, width="stretch")
+        st.dataframe(readable(sides[keep]), hide_index=True, width="stretch", placeholder=MISSING)
     typed = [{"row": f"#{r.followup_id}" if r.followup_id is not None else f"+{r.index + 1}",
               **(r.yours or {})} for r in report.refused if r.theirs is None and r.yours]
     if typed:  # what the refused rows tried to write, so nothing typed is lost from sight
         frame = pd.DataFrame(typed)
         keep = ["row"] + [c for c in fields if c in frame.columns]
         st.caption(t("followup.side.yours"))
-        st.dataframe(readable(frame[keep]), hide_index=True, width="stretch")
+        st.dataframe(readable(frame[keep]), hide_index=True, width="stretch", placeholder=MISSING)
     st.info(t("followup.refused_hint"))
 
 
@@ -114,28 +119,31 @@ def column_config(customers: pd.DataFrame, owners: tuple[str, ...]) -> dict[str,
     ids = list(names)
     customer = (cc.SelectboxColumn(t("followup.col.customer_id"), options=ids, required=True,
                                    format_func=lambda c: f"{c} {names.get(c) or ''}".strip(),
-                                   help=t("followup.help.customer_id"))
-                if len(ids) <= MAX_CHOICES else cc.TextColumn(t("followup.col.customer_id"), required=True))
+                                   help=t("followup.help.customer_id"), width=220, pinned=True)
+                if len(ids) <= MAX_CHOICES
+                else cc.TextColumn(t("followup.col.customer_id"), required=True, width=120, pinned=True))
+    me = followup.assignee_of(ctx.user)
     return {
-        "followup_id": cc.NumberColumn(t("followup.col.followup_id"), format="%d"),
+        "followup_id": cc.NumberColumn(t("followup.col.followup_id"), format="%d", width=60, pinned=True),
         "customer_id": customer,
         "owner": cc.SelectboxColumn(t("followup.col.owner"), options=list(owners), required=True,
-                                    default=actor.owner_name if actor.owner_name in owners else None),
+                                    default=me if me in owners else None, width=110),
         "action": cc.SelectboxColumn(t("followup.col.action"), options=list(ACTIONS), required=True,
-                                     default="call", format_func=label("action")),
+                                     default="call", format_func=label("action"), width=100),
         "due_date": cc.DateColumn(t("followup.col.due_date"), required=True, format="YYYY-MM-DD",
-                                  default=today + timedelta(days=1)),
+                                  default=today + timedelta(days=1), width=110),
         "status": cc.SelectboxColumn(t("followup.col.status"), options=list(STATUSES), required=True,
-                                     default="planned", format_func=label("status")),
+                                     default="planned", format_func=label("status"), width=90),
         "outcome": cc.SelectboxColumn(t("followup.col.outcome"), options=list(OUTCOMES),
-                                      format_func=label("outcome"), help=t("followup.help.outcome")),
+                                      format_func=label("outcome"), help=t("followup.help.outcome"),
+                                      width=90),
         "note": cc.TextColumn(t("followup.col.note"), max_chars=followup.NOTE_MAX, width="large"),
-        "overdue": cc.CheckboxColumn(t("followup.col.overdue")),
+        "overdue": cc.CheckboxColumn(t("followup.col.overdue"), width=60),
         "source": cc.SelectboxColumn(t("followup.col.source"), options=list(followup.SOURCES),
-                                     format_func=label("source")),
-        "updated_by": cc.TextColumn(t("followup.col.updated_by")),
-        "updated_at": cc.DatetimeColumn(t("followup.col.updated_at"), format="YYYY-MM-DD HH:mm"),
-        "version": cc.NumberColumn(t("followup.col.version"), format="%d"),
+                                     format_func=label("source"), width=90),
+        "updated_by": cc.TextColumn(t("followup.col.updated_by"), width=100),
+        "updated_at": cc.DatetimeColumn(t("followup.col.updated_at"), format="YYYY-MM-DD HH:mm", width=140),
+        "version": cc.NumberColumn(t("followup.col.version"), format="%d", width=60),
     }
 
 
@@ -176,7 +184,7 @@ def plan_section() -> None:
                                  placeholder=t("followup.customer_id_placeholder"),
                                  disabled=bool(pending)).strip() or None
     closed = c4.toggle(t("followup.include_closed"), value=False, key="followup.closed",
-                       disabled=bool(pending))
+                       help=t("followup.include_closed_help"), disabled=bool(pending))
     params = {"view": view, "due": due, "customer": customer, "closed": closed}
 
     report = st.session_state.pop(REPORT, None)
@@ -200,7 +208,7 @@ def plan_section() -> None:
     st.caption(t("followup.rows", n=len(frame)))
     st.data_editor(
         frame[EDITOR_COLUMNS], key=editor_key(), hide_index=True, width="stretch",
-        num_rows="dynamic" if editable else "fixed",
+        num_rows="dynamic" if editable else "fixed", placeholder=MISSING,
         disabled=READ_ONLY if editable else True,
         column_config=column_config(customers, followup.known_owners(ctx.con)),
     )
@@ -237,14 +245,67 @@ def plan_section() -> None:
         else:
             shown = hist.assign(op=hist["op"].map(label("op")))
             st.dataframe(headers(shown[["followup_id", "version", "op", "changed_by", "changed_at", "changes"]]),
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=MISSING)
 
 
 def warning_candidates() -> tuple[pd.DataFrame, str, str]:
-    """Customers ranked by churn risk × value (model or its rule fallback), with the note on how."""
+    """Customers ranked by churn risk × value (model or its rule fallback), with their lifecycle
+    stage (the churned ones are left out unless asked for) and the note on how they were ranked."""
     result = churn_result(ctx)
-    scores = result.scores.dropna(subset=["risk_x_value"])
-    return scores[["customer_id", "risk_x_value", "churn_reasons"]], result.method, result.note
+    scores = result.scores.dropna(subset=["risk_x_value"])[["customer_id", "risk_x_value", "churn_reasons"]]
+    stages = shared(customer_base)(ctx)[["customer_id", "lifecycle_stage"]]
+    return scores.merge(stages, on="customer_id", how="left"), result.method, result.note
+
+
+def model_note(note: str) -> str:
+    """The churn model's note with the model's display name (逻辑回归 (LR), not LogisticRegression)."""
+    for code, name in churn.MODEL_NAMES.items():
+        note = note.replace(name, t(f"churnpage.model.{code}"))
+    return note
+
+
+def fallback_choices() -> tuple[list[str], dict[str, str], int]:
+    """Who owner-less customers may go to (active admins and managers), their labels, and the
+    position of the signed-in user (the default); "nobody" is offered last."""
+    people = followup.assignees(ctx.con)
+    labels = {row.assignee: (row.assignee if row.display_name in (row.assignee, row.username)
+                             else f"{row.display_name} ({row.assignee})")
+              for row in people.itertuples()}
+    options = [*labels, NOBODY]
+    me = followup.assignee_of(ctx.user)
+    return options, labels, options.index(me) if me in labels else 0
+
+
+def preview_table(preview: pd.DataFrame, fallback: str | None) -> pd.DataFrame:
+    """The generated plan as a manager reads it: words, "—" for gaps, and the account-manager
+    column only when some customer has one."""
+    records = preview.to_dict("records")
+    shown = pd.DataFrame({
+        "customer_id": preview["customer_id"],
+        "customer_name": preview["customer_name"],
+        "score": preview["score"].round(0),
+        "customer_owner": preview["customer_owner"],
+        "owner": preview["owner"],
+        "assigned_because": [followup.assignment_text(r, ctx.lang, fallback) or None for r in records],
+        "action": preview["action"].map(label("action")),
+        "due_date": preview["due_date"],
+        "note": preview["note"],
+        "skip_reason": preview["skip_reason"].map(
+            lambda r: t(f"followup.skip.{r}") if isinstance(r, str) else ""),
+    })
+    if not preview["skip_reason"].notna().any():
+        shown = shown.drop(columns="skip_reason")  # nobody skipped: an empty column says nothing
+    return fmt.for_display(shown, optional=("customer_owner",))
+
+
+def preview_columns() -> dict[str, Any]:
+    """Widths that fit a 1440 px screen; long notes and names wrap (rows taller than 4 rem)."""
+    cc = st.column_config
+    widths = {"customer_id": 90, "customer_name": 110, "customer_owner": 90, "owner": 90,
+              "assigned_because": 200, "action": 70, "due_date": 95, "note": 260, "skip_reason": 200}
+    config: dict[str, Any] = {t(f"followup.col.{c}"): cc.Column(width=w) for c, w in widths.items()}
+    config[t("followup.col.score")] = cc.NumberColumn(format="¥%,.0f", width=85)
+    return config
 
 
 def generate_section() -> None:
@@ -255,12 +316,14 @@ def generate_section() -> None:
         return
     customers = followup.customer_choices(ctx.con, ctx.filters, limit=MAX_CHOICES + 1)
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
+    people, people_labels, me = fallback_choices()
     with st.form("followup.gen"):
         c1, c2 = st.columns(2)
         top_n = c1.number_input(t("followup.gen.top_n"), 1, 1000, 20, key="followup.gen.top_n")
         if len(names) <= MAX_CHOICES:
             picked = c2.multiselect(t("followup.gen.pick"), list(names), key="followup.gen.pick",
-                                    format_func=lambda c: f"{c} {names.get(c) or ''}")
+                                    format_func=lambda c: f"{c} {names.get(c) or ''}",
+                                    placeholder=t("followup.gen.pick_placeholder"))
         else:
             typed = c2.text_input(t("followup.gen.pick"), key="followup.gen.pick",
                                   placeholder=t("followup.customer_ids_placeholder"))
@@ -269,11 +332,17 @@ def generate_section() -> None:
         assign = c3.radio(t("followup.gen.assign"), ["own", "capacity"], key="followup.gen.assign",
                           format_func=lambda a: t(f"followup.gen.assign.{a}"))
         capacity = c4.number_input(t("followup.gen.capacity"), 1, 500, 10, key="followup.gen.capacity")
+        fallback = c4.selectbox(
+            t("followup.gen.fallback"), people, index=me, key="followup.gen.fallback",
+            format_func=lambda p: people_labels.get(p) or t("followup.gen.fallback_none"),
+            help=t("followup.gen.fallback_help")) or None
         c5, c6 = st.columns(2)
         action = c5.selectbox(t("followup.gen.action"), list(ACTIONS), format_func=label("action"),
                               key="followup.gen.action")
         first_due = c6.date_input(t("followup.gen.first_due"), today + timedelta(days=1),
                                   key="followup.gen.first_due")
+        churned = st.checkbox(t("followup.gen.include_churned"), key="followup.gen.include_churned",
+                              help=t("followup.gen.include_churned_help", days=ctx.settings.churn_days))
         allow = st.checkbox(t("followup.gen.allow_duplicates"), key="followup.gen.allow")
         go = st.form_submit_button(t("followup.gen.preview"), type="primary", icon=":material/preview:")
     if go:
@@ -284,30 +353,33 @@ def generate_section() -> None:
                     ctx.con, ctx.user, candidates, customer_ids=picked or None, top_n=int(top_n),
                     assign=assign, capacity_per_week=int(capacity), action=action,
                     first_due=first_due, allow_duplicates=allow, f=ctx.filters,
+                    fallback_owner=fallback, include_churned=churned,
                 )
             except KehuError as err:
                 st.error(str(err))
                 return
-        st.session_state[PREVIEW] = {"frame": preview, "method": method, "note": note, "allow": allow}
+        st.session_state[PREVIEW] = {"frame": preview, "method": method, "note": note, "allow": allow,
+                                     "fallback": fallback}
 
     pending = st.session_state.get(PREVIEW)
     if pending is None:
         return
     preview, method = pending["frame"], pending["method"]
-    st.caption(" ".join(filter(None, [t(f"followup.gen.source_{method}"), pending["note"]])))
+    st.caption(" ".join(filter(None, [t(f"followup.gen.source_{method}"), model_note(pending["note"])])))
     if preview.empty:
         st.info(t("followup.gen.no_candidates"))
         return
-    shown = preview.assign(
-        score=preview["score"].round(0),
-        action=preview["action"].map(label("action")),
-        skip_reason=preview["skip_reason"].map(lambda r: t(f"followup.skip.{r}") if isinstance(r, str) else ""),
-    )
-    st.dataframe(headers(shown), hide_index=True, width="stretch")
+    shown = preview_table(preview, pending.get("fallback"))
+    st.dataframe(headers(shown), hide_index=True, width="stretch", placeholder=MISSING, row_height=66 if ctx.lang == "zh" else 84,
+                 column_config=preview_columns())
     todo = int(preview["skip_reason"].isna().sum())
+    if todo == 0:  # never a button that would create nothing: say why instead
+        st.warning("\n".join([t("followup.gen.nothing"),
+                              *(f"- {line}" for line in followup.skip_summary(preview, ctx.lang))]))
+        return
     if todo < len(preview):
         st.caption(t("followup.gen.skipped", n=len(preview) - todo))
-    if st.button(t("followup.gen.create", n=todo), type="primary", disabled=todo == 0,
+    if st.button(t("followup.gen.create", n=todo), type="primary",
                  key="followup.gen.create", icon=":material/playlist_add:"):
         try:
             report = followup.create_plan(ctx.con, ctx.user, preview, f=ctx.filters,
@@ -366,7 +438,7 @@ def stats_section() -> None:
             group=s.effect["group"].map(lambda g: t(f"followup.group.{g}")),
             rate=s.effect["rate"].map(lambda r: "—" if pd.isna(r) else f"{r:.0%}"),
         )
-        st.dataframe(headers(effect), hide_index=True, width="stretch")
+        st.dataframe(headers(effect), hide_index=True, width="stretch", placeholder=MISSING)
         st.caption(t("followup.stats.effect_help", start=s.start.isoformat(), end=s.end.isoformat()))
         if s.small_sample:
             st.warning(t("followup.stats.small", n=ctx.settings.small_sample_n))

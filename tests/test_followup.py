@@ -505,3 +505,151 @@ def test_reminders_default_value_threshold_is_the_top_fifth_by_spend(con):
     assert r.min_value == pytest.approx(680.0)
     assert list(r.neglected["customer_id"]) == ["C3"]
     assert fu.reminders(con, Filters(scope_owners=("wang",)), today=TODAY).min_value == pytest.approx(180.0)
+
+
+# --- customers without an account manager, churned customers ------------------------------------
+
+
+@pytest.fixture
+def no_owner_shop(shop) -> duckdb.DuckDBPyConnection:
+    """The shop plus N1..N3 without an account manager ('' counts as none) and the admin boss,
+    who has no owner name: follow-ups are assigned to him under his username."""
+    shop.executemany("INSERT INTO customers (customer_id, name, owner) VALUES (?, ?, ?)",
+                     [("N1", "n1", None), ("N2", "n2", ""), ("N3", "n3", None)])
+    shop.execute("INSERT INTO users (username, role, password_hash) VALUES ('boss', 'admin', 'x')")
+    return shop
+
+
+def ownerless() -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": ["N1", "W1", "N2", "N3"], "risk_x_value": [90, 80, 70, 60]})
+
+
+def test_owner_less_customers_go_to_the_fallback_assignee_within_capacity(no_owner_shop):
+    first = date(2026, 3, 16)
+    # without a fallback nobody can take N1..N3
+    bare = fu.generate_from_warnings(no_owner_shop, ADMIN, ownerless(), capacity_per_week=2, first_due=first)
+    assert list(bare["skip_reason"].fillna("")) == ["no_owner", "", "no_owner", "no_owner"]
+    preview = fu.generate_from_warnings(no_owner_shop, ADMIN, ownerless(), capacity_per_week=2,
+                                        first_due=first, fallback_owner="boss")
+    # by score N1 90, W1 80, N2 70, N3 60: boss takes N1 and N2 in week 0 (2 = capacity), so
+    # N3 moves to week 1; W1 stays with wang
+    assert list(preview["owner"]) == ["boss", "wang", "boss", "boss"]
+    assert list(preview["assigned_because"]) == ["fallback", "own", "fallback", "fallback"]
+    assert list(preview["week"]) == [0, 0, 0, 1]
+    assert list(preview["due_date"]) == [first, first, first, first + timedelta(7)]
+    assert preview["skip_reason"].isna().all()
+    assert preview["customer_owner"].isna().tolist() == [True, False, True, True]
+    report = fu.create_plan(no_owner_shop, ADMIN, preview)
+    assert report.ok and report.created == 4
+    made = no_owner_shop.execute("SELECT customer_id, owner FROM followups ORDER BY customer_id").fetchall()
+    assert made == [("N1", "boss"), ("N2", "boss"), ("N3", "boss"), ("W1", "wang")]
+
+
+def test_capacity_mode_spreads_owner_less_customers_too(no_owner_shop):
+    first = date(2026, 3, 16)
+    cand = pd.DataFrame({"customer_id": ["N1", "N2", "N3", "W1"], "risk_x_value": [90, 85, 80, 70]})
+    preview = fu.generate_from_warnings(no_owner_shop, ADMIN, cand, assign="capacity",
+                                        capacity_per_week=2, first_due=first, fallback_owner="boss")
+    # boss first (N1, N2), then he is full in week 0: N3 goes to the least loaded of li, wang,
+    # zhao (all 0 → li by name); W1 to its own manager wang
+    assert list(preview["owner"]) == ["boss", "boss", "li", "wang"]
+    assert list(preview["assigned_because"]) == ["fallback", "fallback", "capacity", "own"]
+    assert list(preview["due_date"]) == [first] * 4
+
+
+def test_a_shop_without_any_account_manager_spreads_over_weeks():
+    """The CDNOW case: no owner column at all; capacity 2 → weeks 0, 0, 1, 1, 2 for the fallback."""
+    con = db.connect(":memory:")
+    con.executemany("INSERT INTO customers (customer_id, name) VALUES (?, ?)", [(f"X{i}", f"x{i}") for i in range(5)])
+    con.execute("INSERT INTO users (username, role, password_hash) VALUES ('boss', 'admin', 'x')")
+    cand = pd.DataFrame({"customer_id": [f"X{i}" for i in range(5)], "risk_x_value": [5, 4, 3, 2, 1]})
+    assert fu.account_managers(con) == () and fu.known_owners(con) == ("boss",)
+    for assign in ("own", "capacity"):
+        preview = fu.generate_from_warnings(con, ADMIN, cand, assign=assign, capacity_per_week=2,
+                                            first_due=TODAY, fallback_owner=fu.assignee_of(ADMIN))
+        assert list(preview["owner"]) == ["boss"] * 5, assign
+        assert list(preview["week"]) == [0, 0, 1, 1, 2], assign
+    assert fu.create_plan(con, ADMIN, preview).created == 5
+
+
+def test_known_owners_and_assignees_include_admins_and_managers_without_an_owner_name(no_owner_shop):
+    no_owner_shop.executemany(
+        "INSERT INTO users (username, role, owner_name, disabled, password_hash) VALUES (?, ?, ?, ?, 'x')",
+        [("guest", "viewer", None, False), ("old", "admin", None, True), ("sun_u", "manager", " ", False)])
+    # viewers never own follow-ups; a disabled admin's old rows stay valid but he is not offered
+    assert fu.known_owners(no_owner_shop) == ("boss", "li", "old", "sun_u", "wang", "zhao")
+    assert fu.account_managers(no_owner_shop) == ("li", "wang", "zhao")
+    offered = fu.assignees(no_owner_shop)
+    assert list(offered["assignee"]) == ["boss", "sun_u", "zhao"]
+    assert fu.assignee_of(WANG) == "wang" and fu.assignee_of(ADMIN) == "boss"
+
+
+def staged() -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": ["W1", "L1", "W2", "W3", "W4"],
+                         "risk_x_value": [80, 75, 70, 60, 50],
+                         "lifecycle_stage": ["churned", "at_risk", "active", "churned", "at_risk"]})
+
+
+def test_churned_customers_are_left_out_unless_asked_for(shop):
+    top2 = fu.generate_from_warnings(shop, ADMIN, staged(), top_n=2)
+    assert list(top2["customer_id"]) == ["L1", "W2"]  # W1 (80) is churned: the next two instead
+    with_churned = fu.generate_from_warnings(shop, ADMIN, staged(), top_n=2, include_churned=True)
+    assert list(with_churned["customer_id"]) == ["W1", "L1"]
+    assert with_churned["skip_reason"].isna().all()
+    # picked by hand: kept in the preview, but skipped and saying why
+    picked = fu.generate_from_warnings(shop, ADMIN, staged(), customer_ids=["W3", "W2"])
+    assert dict(zip(picked["customer_id"], picked["skip_reason"].fillna(""), strict=True)) == {
+        "W2": "", "W3": "churned"}
+    picked = fu.generate_from_warnings(shop, ADMIN, staged(), customer_ids=["W3", "W2"], include_churned=True)
+    assert picked["skip_reason"].isna().all()
+
+
+def test_reminders_leave_out_churned_customers_and_judge_at_the_reference_date():
+    from core import alerts
+    from tests.metrics_fixtures import Shop
+
+    ref = date(1998, 6, 30)
+    shop = Shop().customers("A", "B", "C", "D", "E", "F")
+    shop.order("A", "1998-06-01", 1000)   # 29 days before ref: active, valuable
+    shop.order("B", "1997-10-01", 2000)   # 272 days > 180: churned at ref
+    shop.order("C", "1998-05-01", 100)    # not valuable
+    shop.order("D", "1998-03-01", 800)    # 121 days: at risk, valuable
+    shop.order("E", "1998-07-15", 5000)   # after ref: spends nothing yet
+    shop.order("F", "1998-06-10", 900)
+    shop.followup("A", "1998-06-20")                      # 10 days before ref: followed up
+    shop.followup("D", "1998-04-01")                      # 90 days before ref: not
+    shop.followup("F", TODAY + timedelta(days=9), "planned")  # planned now: followed up
+    shop.followup("C", TODAY - timedelta(days=10), "planned")  # overdue against today
+    r = fu.reminders(shop.con, today=TODAY, as_of=ref, no_followup_days=30, min_value=500, churn_days=180)
+    # valuable at ref: B 2000, A 1000, F 900, D 800; B churned, A and F followed up → D only
+    assert list(r.neglected["customer_id"]) == ["D"]
+    assert r.neglected["days_since_followup"][0] == 90 and r.neglected["spend"][0] == 800
+    assert r.reference == ref
+    assert list(r.overdue["customer_id"]) == ["C"] and list(r.overdue["days_overdue"]) == [10]
+    # a churn horizon long enough keeps B; a reference date in the future is today
+    assert list(fu.reminders(shop.con, today=TODAY, as_of=ref, min_value=500,
+                             churn_days=400).neglected["customer_id"]) == ["B", "D"]
+    assert fu.reminders(shop.con, today=TODAY, as_of=TODAY + timedelta(days=5)).reference == TODAY
+    # the Overview's call: reference date and churn days from the settings
+    via_settings = alerts.reminders(shop.con, Settings(as_of=ref))
+    assert via_settings.reference == ref and "B" not in set(via_settings.neglected["customer_id"])
+
+
+def test_preview_says_who_got_a_customer_and_why_nothing_was_created(no_owner_shop):
+    first = date(2026, 3, 16)
+    preview = fu.generate_from_warnings(no_owner_shop, ADMIN, ownerless(), capacity_per_week=2,
+                                        first_due=first, fallback_owner="boss")
+    words = [fu.assignment_text(r, "zh", "boss") for r in preview.to_dict("records")]
+    assert words == ["无客户经理 → 分配给 boss", "客户经理本人", "无客户经理 → 分配给 boss",
+                     "无客户经理 → 分配给 boss（已满，顺延 1 周）"]
+    spread = fu.generate_from_warnings(no_owner_shop, ADMIN, ownerless(), assign="capacity",
+                                       capacity_per_week=1, first_due=first, fallback_owner="boss")
+    # N1 → boss; W1 → wang; N2: boss full → li (0 before zhao 0 by name)
+    assert fu.assignment_text(spread.iloc[2].to_dict(), "en", "boss") == "boss full that week → li"
+    create(no_owner_shop, customer="W1")
+    bare = fu.generate_from_warnings(no_owner_shop, ADMIN, ownerless())
+    assert bare["skip_reason"].notna().all()
+    assert fu.skip_summary(bare, "en") == [
+        "no account manager and no fallback assignee chosen: 3 customer(s)",
+        "already has an open follow-up: 1 customer(s)"]
+    assert fu.assignment_text(bare.iloc[0].to_dict(), "en") == ""

@@ -42,6 +42,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.col.score": ("风险×价值", "Risk × value"),
     "followup.col.customer_owner": ("客户经理", "Account manager"),
     "followup.col.skip_reason": ("跳过原因", "Skipped because"),
+    "followup.col.assigned_because": ("分配说明", "Why this owner"),
+    "followup.assigned.own": ("客户经理本人", "own account manager"),
+    "followup.assigned.fallback": ("无客户经理 → 分配给 {owner}", "no account manager → {owner}"),
+    "followup.assigned.capacity": ("{first} 本周已满 → 分配给 {owner}", "{first} full that week → {owner}"),
+    "followup.assigned.later": ("{text}（已满，顺延 {n} 周）", "{text} (full: {n} week(s) later)"),
     "followup.col.changed_by": ("修改人", "Changed by"),
     "followup.col.changed_at": ("修改时间", "Changed at"),
     "followup.col.op": ("操作", "Change"),
@@ -63,7 +68,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.side.yours": ("你的修改", "Your change"),
     "followup.skip.open_followup": ("已有未完成的跟进", "already has an open follow-up"),
     "followup.skip.out_of_scope": ("不在你的负责范围", "not one of your customers"),
-    "followup.skip.no_owner": ("没有可分配的负责人", "no owner to assign"),
+    "followup.skip.no_owner": ("没有客户经理，也未选择“无客户经理时分配给”",
+                               "no account manager and no fallback assignee chosen"),
+    "followup.skip.churned": ("已流失（勾选“包括已流失客户”才会创建）",
+                              "already churned (tick \u201cInclude churned customers\u201d to plan it)"),
     "followup.skip.unknown_customer": ("客户不存在", "unknown customer"),
     # refusals (row = #id for an existing row, +n for the n-th new row)
     "followup.refuse.bad_op": ("{row}：未知操作 {value}。", "{row}: unknown operation {value}."),
@@ -118,7 +126,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.by_customer_all": ("全部客户", "All customers"),
     "followup.customer_id_placeholder": ("输入客户编号", "Type a customer id"),
     "followup.customer_ids_placeholder": ("客户编号，用逗号分隔", "Customer ids, separated by commas"),
-    "followup.include_closed": ("显示已完成/已取消", "Show done and cancelled"),
+    "followup.include_closed": ("含已完成/已取消", "Incl. closed"),
+    "followup.include_closed_help": ("也显示已完成或已取消的跟进。", "Also show follow-ups that are done or cancelled."),
     "followup.reload": ("刷新", "Reload"),
     "followup.save": ("保存", "Save"),
     "followup.discard": ("放弃修改", "Discard changes"),
@@ -166,12 +175,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "followup.gen.no_candidates": ("当前没有预警客户。", "No warned customers right now."),
     "followup.gen.top_n": ("客户数（前 N 名）", "Customers (top N)"),
     "followup.gen.pick": ("或者指定客户", "Or pick customers"),
+    "followup.gen.pick_placeholder": ("不指定：取前 N 名", "None: take the top N"),
     "followup.gen.assign": ("分配方式", "Assign to"),
     "followup.gen.assign.own": ("客户自己的客户经理", "Each customer's own account manager"),
     "followup.gen.assign.capacity": ("按每周容量分摊", "Spread by weekly capacity"),
     "followup.gen.capacity": ("每人每周最多", "Per owner per week, at most"),
     "followup.gen.action": ("跟进方式", "Action"),
     "followup.gen.first_due": ("首个到期日", "First due date"),
+    "followup.gen.fallback": ("无客户经理时分配给", "No account manager? Assign to"),
+    "followup.gen.fallback_help": (
+        "客户没有客户经理时（例如导入的文件没有“客户经理”列），跟进分配给此人；按容量分摊时先分给此人，"
+        "此人当周已满再分给其他客户经理。可选：启用的管理员和客户经理。",
+        "Customers without an account manager (e.g. the imported file has no such column) are "
+        "planned for this person; when spreading by capacity they come first, and once they are "
+        "full that week the other account managers take the rest. Offered: active administrators "
+        "and managers.",
+    ),
+    "followup.gen.fallback_none": ("（不分配，跳过）", "(nobody: skip them)"),
+    "followup.gen.include_churned": ("包括已流失客户", "Include churned customers"),
+    "followup.gen.include_churned_help": (
+        "已超过 {days} 天未下单的客户默认不列入（与流失预警页相同）：他们需要挽回，而不是预警跟进。",
+        "Customers with no order for more than {days} days are left out by default (as on the "
+        "Churn page): they are a win-back case rather than a warning.",
+    ),
+    "followup.gen.nothing": (
+        "没有可创建的跟进，原因如下：",
+        "Nothing would be created, because:",
+    ),
+    "followup.gen.skip_line": ("{reason}：{n} 位客户", "{reason}: {n} customer(s)"),
     "followup.gen.allow_duplicates": ("允许为已有未完成跟进的客户再建一条", "Also plan customers who already have an open follow-up"),
     "followup.gen.preview": ("预览", "Preview"),
     "followup.gen.create": ("创建 {n} 条跟进", "Create {n} follow-ups"),

@@ -123,9 +123,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "Customers with no order for more than {days} days are left out by default (already "
         "churned: a win-back case rather than a warning).",
     ),
-    "churnpage.kpi.warned": ("预警客户", "Customers warned"),
-    "churnpage.kpi.warned_help": ("符合上方筛选条件的客户数。", "Customers matching the filters above."),
-    "churnpage.kpi.high": ("其中高风险", "of which high risk"),
+    "churnpage.kpi.warned": ("流失风险 ≥ {min}% 的客户", "Churn risk ≥ {min} %"),
+    "churnpage.kpi.warned_help": (
+        "流失概率不低于 {min}%（上方“最低流失风险”）且符合其他筛选条件的客户数。"
+        "这与生命周期阶段“预警客户”不同：阶段只看距上次下单的天数，这里看模型预测的未来 {h} 天流失概率。",
+        "Customers whose churn probability is at least {min} % (the minimum risk above) and who "
+        "match the other filters. Not the same as the lifecycle stage \u201cat risk\u201d: the stage "
+        "looks only at days since the last order, this at the predicted chance of no order in the next {h} days.",
+    ),
+    "churnpage.kpi.high": ("其中高风险（≥ {high}%）", "of which high risk (≥ {high} %)"),
     "churnpage.kpi.value": ("这些客户的累计消费", "Their spend to date"),
     "churnpage.kpi.value_help": ("预警客户在分析窗口内的净消费合计。", "Net spend of the warned customers in the analysis window."),
     "churnpage.kpi.at_risk": ("风险金额", "Value at risk"),
@@ -144,10 +150,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "churnpage.plan_readonly": ("只读账号不能创建跟进计划。", "Read-only accounts cannot create follow-ups."),
     "churnpage.first_due": ("首个计划日期", "First due date"),
     "churnpage.plan_button": ("为选中的 {n} 位客户生成跟进", "Plan follow-ups for {n} selected"),
-    "churnpage.plan_hint": ("先在上方名单中勾选客户。跟进默认分配给各自的客户经理，每人每周最多 10 个。",
+    "churnpage.plan_hint": ("先在上方名单中勾选客户。跟进分配给各自的客户经理（没有客户经理的，分配给“无客户经理时分配给”中所选的人），"
+                            "每人每周最多 10 个。",
                             "Tick customers in the list first. Each follow-up goes to the customer's own "
-                            "account manager, at most 10 a week each."),
+                            "account manager (customers without one: to the person chosen under \u201cNo "
+                            "account manager? Assign to\u201d), at most 10 a week each."),
     "churnpage.preview_title": ("预览：将创建 {n} 条跟进", "Preview: {n} follow-ups will be created"),
+    "churnpage.preview_none": ("预览：不会创建任何跟进", "Preview: nothing would be created"),
     "churnpage.skip": ("不创建的原因", "Not created because"),
     "churnpage.create": ("确认创建 {n} 条", "Create {n}"),
     "churnpage.cancel": ("取消", "Cancel"),

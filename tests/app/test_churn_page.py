@@ -63,13 +63,21 @@ def test_ranked_list_and_totals_are_cores(demo_db_copy: Path, monkeypatch: pytes
     # default view: risk ≥ 50 %, already churned customers left out, ranked by risk × value
     assert [link.rsplit("customer=", 1)[1] for link in table["link"]] == wl.rows["customer_id"].tolist()
     assert table["risk_x_value"].is_monotonic_decreasing
-    assert (table["churn_risk"] >= 50).all()
+    assert list(table["churn_risk"]) == [fmt.risk(p) for p in wl.rows["churn_risk"]]
+    assert (wl.rows["churn_risk"] >= 0.5).all()
     assert table["churn_reasons"].iloc[0] == wl.rows["churn_reasons"].iloc[0] != ""
-    assert metric(at, t("churnpage.kpi.warned", lang)) == fmt.count(wl.total)
+    # the card says what it counts: risk at least the slider's 50 %, not the lifecycle stage
+    assert metric(at, t("churnpage.kpi.warned", lang, min="50")) == fmt.count(wl.total)
+    assert metric(at, t("churnpage.kpi.high", lang, high="60")) == fmt.count(
+        wl.levels.set_index("level").loc["high", "customers"])
     assert metric(at, t("churnpage.kpi.at_risk", lang)) == fmt.money(wl.value_at_risk, lang)
-    # the model's own note, and its quality in numbers
+    # the model's own note with the catalogue's display name, and its quality in numbers
     assert result.method == "model"
-    assert at.success[0].value == result.note
+    code = next(k for k, v in churn.MODEL_NAMES.items() if v == result.model_name)
+    shown = t(f"churnpage.model.{code}", lang)
+    assert at.success[0].value == result.note.replace(result.model_name, shown)
+    assert not any(name in at.success[0].value for name in churn.MODEL_NAMES.values())
+    assert any(c.value.startswith(shown + ":") or c.value.startswith(shown + "：") for c in at.caption)
     assert metric(at, t("ab.churn.auc", lang)) == f"{result.quality['auc']:.2f}"
 
 
@@ -79,9 +87,9 @@ def test_filters_narrow_the_list(demo_db_copy: Path, monkeypatch: pytest.MonkeyP
     at.slider(key="churn.min_risk").set_value(80).run()
     assert not at.exception, at.exception
     wl, _ = expected_list(demo_db_copy, tiers=("A",), min_risk=0.8)
-    assert metric(at, "Customers warned") == fmt.count(wl.total)
+    assert metric(at, "Churn risk ≥ 80 %") == fmt.count(wl.total)
     table = at.dataframe[0].value
-    assert len(table) == len(wl.rows) and (table["churn_risk"] >= 80).all()
+    assert len(table) == len(wl.rows) and (wl.rows["churn_risk"] >= 0.8).all()
     assert all(tier == ["A"] for tier in table["abc_tier"])
 
 
@@ -89,7 +97,7 @@ def test_including_churned_customers_lists_more(demo_db_copy: Path, monkeypatch:
     at = open_page(demo_db_copy, monkeypatch, lang="en")
     at.toggle(key="churn.include_churned").set_value(True).run()
     wl, _ = expected_list(demo_db_copy, stages=())
-    assert metric(at, "Customers warned") == fmt.count(wl.total)
+    assert metric(at, "Churn risk ≥ 50 %") == fmt.count(wl.total)
     assert wl.total > expected_list(demo_db_copy)[0].total
 
 
@@ -217,3 +225,49 @@ def test_every_code_shown_on_the_three_pages_has_a_text() -> None:
             + [f"cust.op.{o}" for o in ("create", "update", "delete")]
             + [f"sat.by.{b}" for b in ("segment", "region", "channel", "owner")])
     assert [k for k in keys if not has(k)] == []
+
+
+def test_customers_without_account_manager_go_to_the_fallback_and_zero_offers_no_button(
+    demo_db_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CDNOW case: the customer file has no account-manager column."""
+    con = db.connect(demo_db_copy)
+    try:
+        con.execute("UPDATE customers SET owner = NULL")
+    finally:
+        con.close()
+    wl, _ = expected_list(demo_db_copy)
+    picked = wl.rows["customer_id"].tolist()[:2]
+    at = open_page(demo_db_copy, monkeypatch, lang="en",
+                   state={"churn.table.0": {"selection": {"rows": [0, 1], "columns": []}}})
+    # nobody has an account manager: the list has no owner column
+    assert "owner" not in at.dataframe[0].value.columns
+    # the signed-in admin is the default fallback; choosing nobody would create nothing
+    assert at.selectbox(key="churn.fallback").value == "boss"
+    at.selectbox(key="churn.fallback").set_value("")
+    at.button(key="churn.plan").click().run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.key == "churn.create"]  # no "Create 0"
+    assert [b.key for b in at.button if b.key == "churn.cancel"] == ["churn.cancel"]
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith(t("followup.gen.nothing", "en"))
+    assert "no account manager and no fallback assignee chosen: 2 customer(s)" in warning
+    assert t("churnpage.preview_none", "en") in [m.value.strip("*") for m in at.markdown]
+    # with the fallback both are planned for boss, and the preview says why
+    at.selectbox(key="churn.fallback").set_value("boss")
+    at.button(key="churn.plan").click().run()
+    preview = at.dataframe[-1].value
+    assert list(preview["owner"]) == ["boss", "boss"]
+    assert list(preview["assigned_because"]) == ["no account manager → boss"] * 2
+    assert "customer_owner" not in preview.columns  # empty for every row: not shown
+    assert "skip_reason" not in preview.columns  # nobody skipped: no empty column either
+    at.button(key="churn.create").click().run()
+    assert not at.exception, at.exception
+    assert at.success[-1].value == t("churnpage.created", "en", n=2)
+    con = db.connect(demo_db_copy)
+    try:
+        made = con.execute("SELECT customer_id, owner FROM followups WHERE source = 'churn_warning' "
+                           "ORDER BY customer_id").fetchall()
+    finally:
+        con.close()
+    assert made == sorted((c, "boss") for c in picked)

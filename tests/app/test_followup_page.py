@@ -244,3 +244,70 @@ def test_idle_table_follows_others_saves_but_an_edited_one_keeps_its_snapshot(co
     at = at.run()  # editing: the table is not swapped under the user's hands
     assert list(editor(at).value["note"].fillna("")) == ["", "v2"]
     assert [w.value for w in at.warning] == [t("followup.unsaved", n=1)]
+
+
+@pytest.fixture
+def no_owner(con):
+    """Two more customers without an account manager: C5 lapsed 100 days (900 spent), C6 gone
+    200 days (5,000 spent: churned, so left out unless asked for); the admin is a user."""
+    con.executemany("INSERT INTO customers (customer_id, name, owner) VALUES (?, ?, NULL)",
+                    [("C5", "戊公司"), ("C6", "己公司")])
+    today = date.today()
+    con.executemany("INSERT INTO orders (order_id, customer_id, order_date, amount) VALUES (?, ?, ?, ?)",
+                    [("O5", "C5", today - timedelta(days=100), 900), ("O6", "C6", today - timedelta(days=200), 5000)])
+    con.execute("INSERT INTO users (username, display_name, role, password_hash) "
+                "VALUES ('admin', 'Boss', 'admin', 'x')")
+    return con
+
+
+def preview_button(at: AppTest):
+    return next(b for b in at.button if b.label == t("followup.gen.preview"))
+
+
+def test_generate_assigns_customers_without_manager_to_the_fallback_and_skips_churned(no_owner):
+    at = run()
+    at.segmented_control(key="followup.section").set_value("generate").run()
+    assert at.selectbox(key="followup.gen.fallback").value == "admin"  # the signed-in user
+    at.number_input(key="followup.gen.top_n").set_value(3)
+    at = preview_button(at).click().run()
+    assert not at.exception and not at.error
+    preview = at.dataframe[0].value.set_index(t("followup.col.customer_id"))
+    # C6 (churned) is left out; C5, C2, C4 are the top 3 by risk × value
+    assert "C6" not in preview.index and set(preview.index) == {"C2", "C4", "C5"}
+    assert preview.loc["C5", t("followup.col.owner")] == "admin"
+    assert preview.loc["C5", t("followup.col.customer_owner")] == "—"  # never the word None
+    assert preview.loc["C5", t("followup.col.assigned_because")] == "无客户经理 → 分配给 admin"
+    assert preview.loc["C2", t("followup.col.assigned_because")] == "客户经理本人"
+    assert "None" not in preview.to_string()
+    at.checkbox(key="followup.gen.include_churned").check()
+    at = preview_button(at).click().run()
+    assert "C6" in list(at.dataframe[0].value[t("followup.col.customer_id")])
+    at = at.button(key="followup.gen.create").click().run()
+    assert not at.exception
+    made = dict(no_owner.execute("SELECT customer_id, owner FROM followups "
+                                 "WHERE source = 'churn_warning'").fetchall())
+    assert made["C6"] == "admin" and made["C2"] == "wang"
+
+
+def test_a_preview_that_would_create_nothing_says_why_and_has_no_button(no_owner):
+    at = run()
+    at.segmented_control(key="followup.section").set_value("generate").run()
+    at.selectbox(key="followup.gen.fallback").set_value("")  # nobody for customers without a manager
+    at.multiselect(key="followup.gen.pick").set_value(["C1", "C5"])
+    at = preview_button(at).click().run()
+    assert not at.exception and not at.error
+    assert not [b for b in at.button if b.key == "followup.gen.create"]
+    (warning,) = [w.value for w in at.warning]
+    assert warning.splitlines() == [
+        t("followup.gen.nothing"),
+        "- " + t("followup.gen.skip_line", reason=t("followup.skip.no_owner"), n=1),
+        "- " + t("followup.gen.skip_line", reason=t("followup.skip.open_followup"), n=1)]
+
+
+def test_missing_values_show_a_dash_not_none(con):
+    at = run()
+    table = editor(at)
+    assert table.value["outcome"].isna().all()     # nothing recorded yet …
+    assert table.proto.placeholder == "—"           # … and the grid draws it as "—"
+    at.toggle(key="followup.closed").set_value(True).run()
+    assert not at.exception
