@@ -94,13 +94,14 @@ def full_screenshot(page: object, path: Path) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
-def tick_row(page: object, table_index: int, row: int) -> None:
-    """Tick the selection box of ``row`` (0-based) in the ``table_index``-th table (a canvas grid)."""
+def tick_row(page: object, table_index: int, row: int, row_height: int = 35) -> None:
+    """Tick the selection box of ``row`` (0-based) in the ``table_index``-th table (a canvas grid).
+    ``row_height``: Streamlit's default is 35 px; the churn list sets taller rows to wrap reasons."""
     grid = page.locator('[data-testid="stDataFrame"]').nth(table_index)
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    header = 36  # Streamlit's default header and row heights are 35 px
-    grid.click(position={"x": 18, "y": header + 35 * row + 17})
+    header = 36
+    grid.click(position={"x": 18, "y": header + row_height * row + row_height // 2})
     wait_for_app(page, 120_000)
     assert box is not None
 
@@ -162,8 +163,9 @@ def test_churn_warning_list_and_plan_preview_in_the_browser(page: object, artifa
     page.wait_for_selector('[data-testid="stDataFrame"]')
     assert_no_error(page, lang)
     page.get_by_text(t("churnpage.quality_title", lang)).wait_for()
-    tick_row(page, 0, 0)
-    tick_row(page, 0, 1)
+    rows = 66 if lang == "zh" else 84  # pages/churn.py: the list's row height, tall enough to wrap reasons
+    tick_row(page, 0, 0, rows)
+    tick_row(page, 0, 1, rows)
     button = page.get_by_role("button", name=t("churnpage.plan_button", lang, n=2))
     button.wait_for()
     button.click()
