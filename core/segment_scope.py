@@ -112,8 +112,8 @@ def members(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
     if f.segment_key is None:
         raise ValueError("segment filter not resolved: call resolve first")
     marks = ", ".join("?" for _ in f.segments)
-    table = con.execute(
+    table = con.sql(
         f"SELECT customer_id FROM segment_members WHERE member_key = ? AND rfm_segment IN ({marks})",  # noqa: S608 - placeholders
-        [f.segment_key, *f.segments],
+        params=[f.segment_key, *f.segments],
     ).to_arrow_table()  # a few hundred thousand ids at scale: Arrow, not Python tuples
     return table.column("customer_id").to_pandas().astype("str").rename("customer_id")
