@@ -14,7 +14,7 @@ from core.metrics import churn
 from core.metrics.base import customer_base
 from core.metrics.lifecycle import STAGES
 from core.metrics.rfm import SEGMENTS, TIERS
-from ui import badges, context
+from ui import assignees, badges, context
 from ui import charts_views as charts
 from ui import format as fmt
 from ui.cache import churn_result, shared
@@ -39,16 +39,9 @@ def model_name(name: str | None) -> str:
     return t(f"churnpage.model.{code}") if code else (name or "")
 
 
-def model_note(note: str) -> str:
-    """The model's note with the display name in place of the class name core writes."""
-    for code, name in churn.MODEL_NAMES.items():
-        note = note.replace(name, t(f"churnpage.model.{code}"))
-    return note
-
-
 def method_banner(result: churn.ChurnResult) -> None:
     if result.method == "model":
-        st.success(model_note(result.note), icon=":material/model_training:")
+        st.success(result.note, icon=":material/model_training:")
     else:
         st.warning(t("churnpage.rules_banner") + " " + result.note, icon=":material/rule:")
 
@@ -137,18 +130,6 @@ def ranked_table(wl: customer360.WarningList) -> list[str]:
     return [str(rows.iloc[i]["customer_id"]) for i in picked if i < shown_n]
 
 
-def fallback_choices() -> tuple[list[str], dict[str, str], int]:
-    """Who customers without an account manager may go to (active admins and managers), their
-    labels and the signed-in user's position (the default); "nobody" is offered last."""
-    people = followup.assignees(ctx.con)
-    labels = {row.assignee: (row.assignee if row.display_name in (row.assignee, row.username)
-                             else f"{row.display_name} ({row.assignee})")
-              for row in people.itertuples()}
-    options = [*labels, NOBODY]
-    me = followup.assignee_of(ctx.user)
-    return options, labels, options.index(me) if me in labels else 0
-
-
 def add_to_plan(wl: customer360.WarningList, picked: list[str], include_churned: bool) -> None:
     """Preview follow-ups for the ticked customers (owner = their account manager, else the
     fallback assignee), then create them — never offering to create none."""
@@ -158,7 +139,7 @@ def add_to_plan(wl: customer360.WarningList, picked: list[str], include_churned:
     if not editable:
         st.info(t("churnpage.plan_readonly"))
         return
-    people, people_labels, me = fallback_choices()
+    people, people_labels, me = assignees.fallback_choices(ctx, NOBODY)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
     action = c1.selectbox(t("cust.action"), list(followup.ACTIONS), key="churn.action",
                           format_func=lambda a: t(f"followup.action.{a}") if has(f"followup.action.{a}") else a)

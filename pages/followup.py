@@ -12,9 +12,8 @@ import streamlit as st
 from core import db, export, followup
 from core.errors import KehuError
 from core.followup import ACTIONS, OUTCOMES, STATUSES
-from core.metrics import churn
 from core.metrics.base import customer_base
-from ui import context
+from ui import assignees, context
 from ui import format as fmt
 from ui.cache import churn_result, shared
 from ui.errors import show as show_error
@@ -257,25 +256,6 @@ def warning_candidates() -> tuple[pd.DataFrame, str, str]:
     return scores.merge(stages, on="customer_id", how="left"), result.method, result.note
 
 
-def model_note(note: str) -> str:
-    """The churn model's note with the model's display name (逻辑回归 (LR), not LogisticRegression)."""
-    for code, name in churn.MODEL_NAMES.items():
-        note = note.replace(name, t(f"churnpage.model.{code}"))
-    return note
-
-
-def fallback_choices() -> tuple[list[str], dict[str, str], int]:
-    """Who owner-less customers may go to (active admins and managers), their labels, and the
-    position of the signed-in user (the default); "nobody" is offered last."""
-    people = followup.assignees(ctx.con)
-    labels = {row.assignee: (row.assignee if row.display_name in (row.assignee, row.username)
-                             else f"{row.display_name} ({row.assignee})")
-              for row in people.itertuples()}
-    options = [*labels, NOBODY]
-    me = followup.assignee_of(ctx.user)
-    return options, labels, options.index(me) if me in labels else 0
-
-
 def preview_table(preview: pd.DataFrame, fallback: str | None) -> pd.DataFrame:
     """The generated plan as a manager reads it: words, "—" for gaps, and the account-manager
     column only when some customer has one."""
@@ -316,7 +296,7 @@ def generate_section() -> None:
         return
     customers = followup.customer_choices(ctx.con, ctx.filters, limit=MAX_CHOICES + 1)
     names = dict(zip(customers["customer_id"], customers["name"], strict=True))
-    people, people_labels, me = fallback_choices()
+    people, people_labels, me = assignees.fallback_choices(ctx, NOBODY)
     with st.form("followup.gen"):
         c1, c2 = st.columns(2)
         top_n = c1.number_input(t("followup.gen.top_n"), 1, 1000, 20, key="followup.gen.top_n")
@@ -365,7 +345,7 @@ def generate_section() -> None:
     if pending is None:
         return
     preview, method = pending["frame"], pending["method"]
-    st.caption(" ".join(filter(None, [t(f"followup.gen.source_{method}"), model_note(pending["note"])])))
+    st.caption(" ".join(filter(None, [t(f"followup.gen.source_{method}"), pending["note"]])))
     if preview.empty:
         st.info(t("followup.gen.no_candidates"))
         return

@@ -474,7 +474,7 @@ def train(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters | None = None)
     final = _fit(best, x_last, y_last)
     quality["calibration_method"] = final.calibration
     seconds["train"] = time.perf_counter() - clock
-    note = ("ab.note.model", {"model": MODEL_NAMES[best], "n": f"{quality['n_train']:,}", "h": s.horizon_days,
+    note = ("ab.note.model", {"model": best, "n": f"{quality['n_train']:,}", "h": s.horizon_days,
                               "auc": quality["auc"], "top": 100 * quality["precision_top10"]})
     return ChurnModel(as_of, final, MODEL_NAMES[best], quality, stay_away, note)
 
@@ -491,6 +491,8 @@ def apply(
     clock = time.perf_counter()
     now = _with_features(customer_base(con, s.with_(as_of=model.as_of)) if base is None else base)
     key, values = model.note
+    if "model" in values:  # the display name in the reader's language (逻辑回归 (LR)), not the class
+        values = {**values, "model": t(f"churnpage.model.{values['model']}", lang)}
     note = t(key, lang, **values)
     quality = dict(model.quality)
     if model.fitted is None:
