@@ -20,7 +20,7 @@ def show(exc: Exception, lang: str) -> None:
     quote customer data, which must not end up in logs.
     """
     if isinstance(exc, KehuError):
-        st.error(str(exc))
+        st.error(exc.message(lang))
         return
     frames = traceback.extract_tb(exc.__traceback__)
     where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[-4:])

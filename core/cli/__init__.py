@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -46,5 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KehuError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        lang = getattr(args, "lang", None) or os.environ.get("KEHU_LANG", "zh")
+        print(f"error: {exc.message(lang)}", file=sys.stderr)
         return 2
