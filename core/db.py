@@ -23,6 +23,10 @@ ENV_VAR = "KEHU_DB"
 # Named, ordered migrations. Never edit an applied one: append a new one.
 # No PRIMARY KEY / UNIQUE indexes on tables users edit (see PITFALLS.md): uniqueness is
 # checked in code, ids come from sequences.
+# Versions are reserved by area so that work in parallel never takes the same number:
+# 5-9 structure, 10-19 security/backups, 20-29 value/loyalty, 30-39 feedback/contacts,
+# 40-49 targets/teams/ownership, 50-59 report/actions, 60-69 import fixes, 70-79 derived tables.
+# They are applied in version order; a gap is fine.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -271,7 +275,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
     )
     current = schema_version(con)
-    for version, name, sql in MIGRATIONS:
+    for version, name, sql in sorted(MIGRATIONS):
         if version <= current:
             continue
         with transaction(con):
